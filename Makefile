@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test lint pytest check dovecot bench clean
+
+run: $(STAMP)
+	$(BIN)/mailproc check
+	$(BIN)/mailproc run --demo
+
+test: $(STAMP) dovecot lint pytest
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check mailproc tests bench
+	$(BIN)/mypy
+
+check: $(STAMP)
+	$(BIN)/mailproc check
+
+bench: $(STAMP) dovecot
+	$(BIN)/python bench/ingest.py
+
+# A venv with mailproc and its test tools. Debian's python3 needs python3-venv for `-m venv`:
+# installed here when we are root and it is missing.
+$(STAMP): pyproject.toml
+	@if ! $(PY) -c 'import ensurepip, venv' >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
+	  else echo "python3-venv is missing: sudo apt-get install python3-venv"; exit 1; fi; fi
+	@test -x $(BIN)/python || { rm -rf $(VENV); $(PY) -m venv $(VENV); }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# Integration tests need a real Dovecot. As root we install it; otherwise those tests are
+# skipped locally with the reason shown (and fail when CI=true).
+dovecot:
+	@if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing dovecot-imapd for the integration tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; \
+	  else echo "dovecot is not installed (not root): IMAP tests will be skipped"; fi; fi
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

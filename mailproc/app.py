@@ -1,0 +1,75 @@
+"""Builds the application object once (no globals): config, store, templates, translator.
+
+The CLI calls `build_app`; tests call it with a fixed clock and seeded randomness. The pepper
+that keys sender hashes lives in its own 0600 file next to the store, created on first start.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mailproc.config import Config
+from mailproc.language import GuardedTranslator, build_translator
+from mailproc.outbox import Delivery, build_delivery
+from mailproc.pipeline import Pipeline
+from mailproc.render import Renderer
+from mailproc.store import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    config: Config
+    store: Store
+    renderer: Renderer
+    translator: GuardedTranslator | None
+    pipeline: Pipeline
+    delivery: Delivery
+    clock: Callable[[], datetime]
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def load_pepper(data_dir: Path) -> bytes:
+    """The secret that keys sender hashes; created once with mode 0600."""
+    path = data_dir / "pepper"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def make_translator(config: Config) -> GuardedTranslator | None:
+    cfg = config.translation
+    secret = cfg.api_key.reveal() if cfg.api_key else None
+    inner = build_translator(cfg, secret)
+    if inner is None:
+        return None
+    return GuardedTranslator(inner, timeout=cfg.timeout_seconds,
+                             pause_after_failure=cfg.pause_after_failure_seconds)
+
+
+def build_app(config: Config, *, clock: Callable[[], datetime] = utc_now,
+              rng: random.Random | None = None,
+              translator: GuardedTranslator | str | None = "config") -> App:
+    """Open the store (taking its lock) and wire every adapter to the pipeline."""
+    renderer = Renderer(config.templates_dir)
+    store = Store(config.data_dir)
+    store.open()
+    chosen = make_translator(config) if translator == "config" else translator
+    assert not isinstance(chosen, str)
+    pipeline = Pipeline(config, store, renderer, chosen, clock, rng or random.SystemRandom(),
+                        load_pepper(config.data_dir))
+    return App(config, store, renderer, chosen, pipeline, build_delivery(config.outgoing), clock)

@@ -1,0 +1,165 @@
+"""The `mailproc` command: check, run, cases, show.
+
+Exit codes: 0 fine; 1 the run hit a mailbox it could not reach (--once); 2 bad configuration,
+templates, arguments, or a data directory held by another daemon. Problems with files print one
+per line as `file:line: key.path: what is wrong`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from mailproc.config import Config, config_path, load_config
+from mailproc.model import Case
+from mailproc.render import Renderer
+from mailproc.storage import StoreLocked
+from mailproc.store import Store
+from mailproc.yamlsource import ConfigError
+
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(config_path(args.config))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    handler = {"check": cmd_check, "run": cmd_run, "cases": cmd_cases, "show": cmd_show}
+    try:
+        return handler[args.command](config, args, sys.stdout)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    except StoreLocked as exc:
+        print(f"mailproc: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mailproc", description=__doc__.splitlines()[0])
+    p.add_argument("--config", type=Path, default=None,
+                   help="config file (default: $MAILPROC_CONFIG or rules/config.yaml)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="validate the config and every template; exit 0 or 2")
+    run = sub.add_parser("run", help="run the daemon")
+    run.add_argument("--once", action="store_true",
+                     help="process everything waiting, deliver the outbox, exit")
+    run.add_argument("--demo", action="store_true",
+                     help="on first start, put sample mails into an empty Maildir")
+    run.add_argument("--log-level", default="INFO")
+    cases = sub.add_parser("cases", help="the master log of cases")
+    cases.add_argument("--json", action="store_true")
+    show = sub.add_parser("show", help="one case record")
+    show.add_argument("case_id")
+    show.add_argument("--json", action="store_true")
+    return p
+
+
+def cmd_check(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    renderer = Renderer(config.templates_dir)
+    problems = renderer.check()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return EXIT_CONFIG
+    out.write(f"ok: {config.source} and templates in {config.templates_dir}\n")
+    return 0
+
+
+def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from mailproc.app import build_app
+    from mailproc.daemon import Daemon
+    from mailproc.demo import seed_demo
+    from mailproc.mailbox import open_source
+
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("urllib3", "requests", "imapclient", "mail-parser", "mailparser"):
+        # their debug output can carry URLs with report text, addresses and IMAP payloads
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    app = build_app(config)
+    try:
+        if args.demo:
+            seeded = seed_demo(config)
+            if seeded:
+                out.write(f"mailproc: first start, put {seeded} sample mails into "
+                          f"{config.mailbox.maildir}/new\n")
+        out.write(_banner(config, args.once))
+        out.flush()
+        daemon = Daemon(app, open_source(config.mailbox), out, once=args.once)
+        return asyncio.run(daemon.run())
+    finally:
+        app.close()
+
+
+def _banner(config: Config, once: bool) -> str:
+    box = config.mailbox
+    imap_host = box.imap.host if box.imap else ""
+    source = f"Maildir {box.maildir}" if box.maildir else f"IMAP {imap_host}"
+    dest = (f"files in {config.outgoing.outbox_dir}" if config.outgoing.outbox_dir
+            else f"SMTP {config.outgoing.smtp.host if config.outgoing.smtp else ''}")
+    tail = "processing what is waiting" if once else "watching for new mail; Ctrl-C to stop"
+    return f"mailproc: reading {source}; outgoing mail to {dest}; {tail}\n" \
+           f"{'outcome':<12} {'case':<16} {'lang':<5} reason\n"
+
+
+def _open_read_only(config: Config) -> Store:
+    store = Store(config.data_dir, read_only=True)
+    store.open()
+    return store
+
+
+MASTER_LOG_KEYS = ("id", "received_at", "status", "language", "about", "urgent")
+
+
+def master_log_row(case: Case) -> dict[str, object]:
+    """One row of the master incident log (seed 002)."""
+    about = ", ".join(p.name or p.handle or p.email or "?" for p in case.reported) or "-"
+    return {"id": case.id, "code_name": case.code_name,
+            "received_at": case.received_at.isoformat(), "status": case.status.value,
+            "language": case.language, "about": about, "urgent": case.triage.urgent,
+            "priority": case.triage.priority,
+            "reporter": "anonymous" if case.reporter.anonymous else (
+                case.reporter.name or case.reporter.email or "-")}
+
+
+def cmd_cases(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    rows = [master_log_row(c) for c in _open_read_only(config).all_cases()]
+    if args.json:
+        out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    out.write(f"{'id':<16} {'received':<17} {'status':<14} {'lang':<5} {'urgent':<7} about\n")
+    for r in rows:
+        out.write(f"{r['id']!s:<16} {str(r['received_at'])[:16]:<17} {r['status']!s:<14} "
+                  f"{r['language'] or '-'!s:<5} {'URGENT' if r['urgent'] else '':<7} "
+                  f"{r['about']}\n")
+    return 0
+
+
+def cmd_show(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    case = _open_read_only(config).get_case(args.case_id.upper())
+    if case is None:
+        print(f"mailproc: no case {args.case_id}", file=sys.stderr)
+        return 1
+    record = case.model_dump(mode="json")
+    if args.json:
+        out.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    for key, value in record.items():
+        if key in ("original_text", "translated_text") and value:
+            out.write(f"{key}:\n  " + str(value).replace("\n", "\n  ") + "\n")
+        elif value not in (None, [], {}, ""):
+            out.write(f"{key}: {json.dumps(value, ensure_ascii=False)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,343 @@
+"""The daemon's configuration: `rules/config.yaml` validated into typed, frozen models.
+
+Unknown keys are errors; every problem is reported as `file:line: key.path: message`.
+Secrets never sit in the YAML: passwords come from an environment variable or a file, named
+here and read only when a connection is made (`Secret.reveal`).
+Relative paths are resolved against the directory the config file sits in (its parent when the
+file lives in `rules/`), so `make run` works from the repository root.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mailproc.model import Folder, normalise_email
+from mailproc.yamlsource import ConfigError, Problem, load_yaml, validate
+
+DEFAULT_CONFIG = Path("rules/config.yaml")
+LANG_CODE = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TlsMode(StrEnum):
+    IMPLICIT = "implicit"
+    STARTTLS = "starttls"
+    PLAIN = "plain"  # allowed only towards a loopback host
+
+
+class Secret(Strict):
+    """Where a password comes from: an environment variable or a file (never the YAML)."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env: (variable name) or file: (path)")
+        return self
+
+    def reveal(self) -> str:
+        """Read the secret now; raises ValueError naming the source when it is missing."""
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise ValueError(f"environment variable {self.env} is not set")
+            return value
+        assert self.file is not None
+        try:
+            return self.file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"cannot read secret file {self.file}: {exc.strerror}") from exc
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Endpoint(Strict):
+    host: str
+    port: int = Field(ge=1, le=65535)
+    tls: TlsMode = TlsMode.IMPLICIT
+    username: str | None = None
+    password: Secret | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _plain_only_on_loopback(self) -> Self:
+        if self.tls is TlsMode.PLAIN and not _is_loopback(self.host):
+            raise ValueError("tls: plain is allowed only towards a loopback host; use implicit "
+                             "or starttls")
+        return self
+
+
+class Folders(Strict):
+    inbox: str = "INBOX"
+    processed: str = "Processed"
+    routed: str = "Routed"
+    junk: str = "Junk"
+    quarantine: str = "Quarantine"
+
+    def name_of(self, folder: Folder) -> str:
+        return str(getattr(self, folder.value))
+
+
+class ImapConfig(Endpoint):
+    port: int = Field(default=993, ge=1, le=65535)
+    folders: Folders = Folders()
+    idle: bool = True
+    idle_renew_seconds: float = Field(default=25 * 60, gt=0, le=29 * 60)
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    reconnect_max_seconds: float = Field(default=300.0, gt=0)
+
+
+class MaildirFolders(Strict):
+    processed: str = ".Processed"
+    routed: str = ".Routed"
+    junk: str = ".Junk"
+    quarantine: str = ".Quarantine"
+
+    def name_of(self, folder: Folder) -> str:
+        return str(getattr(self, folder.value))
+
+
+class MailboxConfig(Strict):
+    maildir: Path | None = None
+    maildir_folders: MaildirFolders = MaildirFolders()
+    imap: ImapConfig | None = None
+    poll_interval_seconds: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.maildir is None) == (self.imap is None):
+            raise ValueError("give exactly one of maildir: (a path) or imap: (a server)")
+        return self
+
+
+class SmtpConfig(Endpoint):
+    port: int = Field(default=465, ge=1, le=65535)
+
+
+class OutgoingConfig(Strict):
+    outbox_dir: Path | None = None
+    smtp: SmtpConfig | None = None
+    retry_initial_seconds: float = Field(default=30.0, gt=0)
+    retry_max_seconds: float = Field(default=3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.outbox_dir is None) == (self.smtp is None):
+            raise ValueError("give exactly one of outbox_dir: (a path) or smtp: (a server)")
+        return self
+
+
+class Member(Strict):
+    name: str = Field(min_length=1)
+    email: str
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    chair: bool = False
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return _check_email(value)
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, value: list[str]) -> list[str]:
+        return _check_langs(value)
+
+
+class TranslationBackend(StrEnum):
+    NONE = "none"
+    GOOGLE = "google"
+    LIBRETRANSLATE = "libretranslate"
+    MYMEMORY = "mymemory"
+    DEEPL = "deepl"
+    MICROSOFT = "microsoft"
+
+
+class TranslationConfig(Strict):
+    backend: TranslationBackend = TranslationBackend.GOOGLE
+    url: str | None = None  # libretranslate: the server's base URL
+    api_key: Secret | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # How long an acknowledgement may wait for a machine translation before English goes.
+    ack_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+    # After a failure, skip the backend for this long (reports get translation_pending).
+    pause_after_failure_seconds: float = Field(default=60.0, ge=0)
+
+    @model_validator(mode="after")
+    def _url_for_libre(self) -> Self:
+        if self.backend is TranslationBackend.LIBRETRANSLATE and not self.url:
+            raise ValueError("backend libretranslate needs url: (e.g. http://127.0.0.1:5000/)")
+        return self
+
+
+class Limits(Strict):
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    acks_per_sender_per_day: int = Field(default=3, ge=0)
+
+
+class Timeline(Strict):
+    """What the acknowledgement promises (seed 004): hours to acknowledge, days to follow up."""
+
+    acknowledge_hours: int = Field(default=24, ge=1)
+    follow_up_days: int = Field(default=7, ge=1)
+    update_every_days: int = Field(default=7, ge=1)
+
+
+class Config(Strict):
+    conduct_address: str
+    committee_name: str = "Code of Conduct committee"
+    community_name: str = "our community"
+    admin_address: str | None = None
+    data_dir: Path = Path("var/data")
+    case_prefix: str = Field(default="COC", pattern=r"^[A-Z][A-Z0-9]{1,9}$")
+    committee_languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    timezone: str = "UTC"
+    emergency_contact: str = "your local emergency number"
+    mailbox: MailboxConfig
+    outgoing: OutgoingConfig
+    roster: list[Member] = Field(default_factory=list)
+    translation: TranslationConfig = TranslationConfig()
+    limits: Limits = Limits()
+    timeline: Timeline = Timeline()
+    templates_dir: Path = Path("templates")
+    # Where this file was loaded from; set by `load_config`, not by the YAML.
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("conduct_address", "admin_address")
+    @classmethod
+    def _addr(cls, value: str | None) -> str | None:
+        return None if value is None else _check_email(value)
+
+    @field_validator("committee_languages")
+    @classmethod
+    def _langs(cls, value: list[str]) -> list[str]:
+        return _check_langs(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
+                             "Europe/Berlin)") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _roster_unique(self) -> Self:
+        seen: set[str] = set()
+        for member in self.roster:
+            key = normalise_email(member.email)
+            if key in seen:
+                raise ValueError(f"roster lists {member.email} twice")
+            if key == normalise_email(self.conduct_address):
+                raise ValueError("a roster member cannot use the conduct address itself")
+            seen.add(key)
+        return self
+
+    @property
+    def committee_language(self) -> str:
+        return self.committee_languages[0]
+
+    @property
+    def message_id_domain(self) -> str:
+        return self.conduct_address.rpartition("@")[2].lower()
+
+    def mailbox_folder_name(self, folder: Folder) -> str:
+        """The real folder name a logical destination maps to for this mailbox."""
+        if self.mailbox.imap is not None:
+            return self.mailbox.imap.folders.name_of(folder)
+        return self.mailbox.maildir_folders.name_of(folder)
+
+    def member_by_email(self, email: str) -> Member | None:
+        key = normalise_email(email)
+        return next((m for m in self.roster if normalise_email(m.email) == key), None)
+
+
+def _check_email(value: str) -> str:
+    value = value.strip()
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or " " in value:
+        raise ValueError(f"{value!r} is not an email address (expected name@domain.tld)")
+    return value
+
+
+def _check_langs(value: list[str]) -> list[str]:
+    import re
+
+    for code in value:
+        if not re.match(LANG_CODE, code):
+            raise ValueError(f"{code!r} is not a language code (use ISO 639-1 such as en, es)")
+    return value
+
+
+def config_path(explicit: Path | None) -> Path:
+    """The config file to use: --config, else $MAILPROC_CONFIG, else rules/config.yaml."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("MAILPROC_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG
+
+
+def _base_dir(path: Path) -> Path:
+    parent = path.resolve().parent
+    return parent.parent if parent.name == "rules" else parent
+
+
+def load_config(path: Path) -> Config:
+    """Load and validate a config file, resolving relative paths; raises ConfigError."""
+    doc = load_yaml(path)
+    config = validate(doc, Config)
+    base = _base_dir(path)
+    updates: dict[str, object] = {
+        "source": path,
+        "data_dir": _resolve(base, config.data_dir),
+        "templates_dir": _resolve(base, config.templates_dir),
+    }
+    mailbox = config.mailbox
+    if mailbox.maildir is not None:
+        updates["mailbox"] = mailbox.model_copy(update={"maildir": _resolve(base, mailbox.maildir)})
+    outgoing = config.outgoing
+    if outgoing.outbox_dir is not None:
+        updates["outgoing"] = outgoing.model_copy(
+            update={"outbox_dir": _resolve(base, outgoing.outbox_dir)})
+    _check_secrets(doc.file, doc.line_of, config)
+    return config.model_copy(update=updates)
+
+
+def _resolve(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else base / path
+
+
+def _check_secrets(file: str, line_of: object, config: Config) -> None:
+    """Refuse an endpoint that has a username but no password source (a likely mistake)."""
+    problems = []
+    for key, endpoint in (("mailbox", config.mailbox.imap), ("outgoing", config.outgoing.smtp)):
+        if endpoint is not None and endpoint.username and endpoint.password is None:
+            loc = (key, "imap" if key == "mailbox" else "smtp", "password")
+            line = line_of(loc[:2]) if callable(line_of) else 1
+            problems.append(Problem(file, int(line), ".".join(loc),
+                                    "username given without password: {env: VAR} or {file: PATH}"))
+    if problems:
+        raise ConfigError(problems)

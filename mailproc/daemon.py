@@ -1,0 +1,165 @@
+"""The daemon: asyncio wiring of the mailbox (in a thread), the pipeline, the outbox and timers.
+
+Loop: fetch what is new -> handle the batch (one commit) -> move it on the server -> deliver the
+queued mail -> wait for mail (IDLE or poll). A mailbox error closes the source and reopens it
+with capped exponential backoff; nothing is lost because nothing is moved before its commit.
+APScheduler (3.x) runs the periodic jobs: outbox retries and pending translations.
+`--once` processes everything waiting, delivers, and exits (cron, tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from mailproc.app import App
+from mailproc.mailbox import Backoff, MailboxError, MailSource
+from mailproc.outbox import FlushResult, flush_outbox
+from mailproc.pipeline import Handled
+
+log = logging.getLogger("mailproc.daemon")
+WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbox thread
+
+
+class Daemon:
+    def __init__(self, app: App, source: MailSource, out: TextIO, *, once: bool = False,
+                 on_batch: Callable[[list[Handled]], None] | None = None) -> None:
+        self.app, self.source, self.out, self.once = app, source, out, once
+        self.stop = asyncio.Event()
+        self._outbox_lock = asyncio.Lock()
+        self._opened = False
+        self.on_batch = on_batch
+        self.exit_code = 0
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(self.flush, "interval", seconds=15, id="outbox",
+                          replace_existing=True, max_instances=1, coalesce=True)
+        scheduler.add_job(self.retry_translations, "interval", seconds=300, id="translations",
+                          replace_existing=True, max_instances=1, coalesce=True)
+        if not self.once:
+            scheduler.start()
+        try:
+            await self.mail_loop()
+        finally:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            await self.flush()
+            await asyncio.to_thread(self._close_source)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        return self.exit_code
+
+    async def mail_loop(self) -> None:
+        backoff = Backoff(initial=1.0, maximum=self._reconnect_max())
+        while not self.stop.is_set():
+            try:
+                got = await self.cycle()
+            except MailboxError as exc:
+                log.warning("mailbox unavailable (%s); reconnecting", type(exc).__name__)
+                await asyncio.to_thread(self._close_source)
+                if self.once:
+                    self.exit_code = 1
+                    return
+                await self._sleep(backoff.next_delay())
+                continue
+            backoff.reset()
+            if got:
+                continue
+            if self.once:
+                return
+            await self._wait_for_mail()
+
+    async def cycle(self) -> bool:
+        """One round: open if needed, move what is committed, fetch and handle one batch."""
+        if not self._opened:
+            await asyncio.to_thread(self.source.open)
+            self._opened = True
+        await self.apply_moves()
+        store = self.app.store
+        raws = await asyncio.to_thread(self.source.fetch_new, store.is_done, self._batch())
+        if not raws:
+            return False
+        handled = self.app.pipeline.handle_batch(raws)
+        for line in handled:
+            self.print_line(line)
+        if self.on_batch is not None:
+            self.on_batch(handled)
+        await self.apply_moves()
+        await self.flush()
+        return True
+
+    async def apply_moves(self) -> None:
+        moves = self.app.store.pending_moves()
+        if moves:
+            await asyncio.to_thread(self.source.move, moves)
+            self.app.store.record_moved([k for keys in moves.values() for k in keys])
+
+    async def flush(self) -> FlushResult:
+        async with self._outbox_lock:
+            return await flush_outbox(self.app.store, self.app.delivery,
+                                      self.app.config.outgoing, self.app.clock)
+
+    async def retry_translations(self) -> None:
+        retried = self.app.pipeline.retry_translations()
+        if retried:
+            log.info("translated %d pending case(s)", retried)
+
+    def print_line(self, h: Handled) -> None:
+        self.out.write(f"{h.outcome.value:<12} {h.case_id or '-':<16} {h.language or '-':<5} "
+                       f"{h.reason}\n")
+        self.out.flush()
+
+    def _batch(self) -> int:
+        imap = self.app.config.mailbox.imap
+        return imap.batch_size if imap is not None else 200
+
+    def _reconnect_max(self) -> float:
+        imap = self.app.config.mailbox.imap
+        return imap.reconnect_max_seconds if imap is not None else 30.0
+
+    def _poll_interval(self) -> float:
+        imap = self.app.config.mailbox.imap
+        if imap is None:
+            return self.app.config.mailbox.poll_interval_seconds
+        return imap.idle_renew_seconds if self.source.mode == "idle" else \
+            imap.poll_interval_seconds
+
+    async def _wait_for_mail(self) -> None:
+        """Wait in short slices so that a stop request is seen within WAIT_SLICE seconds.
+
+        The source returns early when mail arrives (IDLE, or a file in new/): a slice that
+        ends well before its timeout means there is something to fetch.
+        """
+        deadline = time.monotonic() + self._poll_interval()
+        while not self.stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            wait = min(remaining, WAIT_SLICE)
+            started = time.monotonic()
+            await asyncio.to_thread(self.source.wait_for_mail, wait)
+            if time.monotonic() - started < wait * 0.9:
+                return
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), timeout=seconds)
+
+    def _close_source(self) -> None:
+        if self._opened:
+            try:
+                self.source.close()
+            except Exception:  # closing a dead connection may fail; it is gone either way
+                log.debug("error while closing the mailbox", exc_info=True)
+        self._opened = False

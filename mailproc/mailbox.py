@@ -1,0 +1,275 @@
+"""Mailbox sources: the interface the daemon reads mail through, and the Maildir source.
+
+A source lists new messages as (stable key, raw bytes), moves processed ones to folders, and
+waits for new mail. The Maildir source is the embedded default and the test double; the IMAP
+source lives in `mailproc.imap`. `Backoff` paces reconnects after a `MailboxError`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import random
+import socket
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from mailproc.config import MailboxConfig, MaildirFolders
+from mailproc.model import Folder
+
+log = logging.getLogger(__name__)
+
+SUBDIRS = ("tmp", "new", "cur")
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    key: str  # stable: "maildir:<unique name without :2,flags>" or "imap:<uidvalidity>:<uid>"
+    data: bytes
+
+
+class MailboxError(Exception):
+    """Network or server failure; the daemon backs off and reopens."""
+
+
+class MailSource(Protocol):
+    kind: str  # "maildir" | "imap"
+    mode: str  # "idle" | "poll": what wait_for_mail does
+    last_contact: float | None  # time.time() of the last successful server round trip
+
+    def open(self) -> None:
+        """Connect (or check the directory); raises MailboxError."""
+        ...
+
+    def fetch_new(self, is_seen: Callable[[str], bool], limit: int = 500) -> list[RawMessage]:
+        """Messages in the inbox whose key is not seen, oldest first, at most `limit`."""
+        ...
+
+    def move(self, moves: Mapping[Folder, Sequence[str]]) -> None:
+        """Move messages (by key) to the configured folders, one batch per folder."""
+        ...
+
+    def wait_for_mail(self, timeout: float) -> None:
+        """Return when new mail may have arrived, or after `timeout` seconds at most."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection; never raises."""
+        ...
+
+
+class Backoff:
+    """Capped exponential backoff with jitter: each delay is in [d/2, d], d doubling to max."""
+
+    def __init__(self, initial: float = 1.0, maximum: float = 300.0,
+                 rng: random.Random | None = None) -> None:
+        if not 0 < initial <= maximum:
+            raise ValueError("need 0 < initial <= maximum")
+        self.initial = initial
+        self.maximum = maximum
+        self._rng = rng if rng is not None else random.Random()
+        self._failures = 0
+
+    def next_delay(self) -> float:
+        """The delay before the next attempt; grows with each call until reset()."""
+        # The exponent is capped so that the float never overflows after days of failures.
+        ceiling = min(self.maximum, self.initial * 2.0 ** min(self._failures, 64))
+        self._failures += 1
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+    def reset(self) -> None:
+        """Start again from the initial delay (after a successful connection)."""
+        self._failures = 0
+
+
+def open_source(cfg: MailboxConfig) -> MailSource:
+    """Build the source the config names (not yet opened)."""
+    if cfg.imap is not None:
+        from mailproc.imap import ImapSource  # imap imports this module
+
+        return ImapSource(cfg.imap)
+    assert cfg.maildir is not None
+    return MaildirSource(cfg.maildir, cfg.maildir_folders,
+                         poll_step=min(cfg.poll_interval_seconds, 0.5))
+
+
+# --------------------------------------------------------------------------- Maildir
+
+_counter = itertools.count()
+
+
+def _unique_name() -> str:
+    """A Maildir unique name: time, microseconds, pid, counter, host (with / and : escaped)."""
+    now = time.time()
+    host = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
+    return f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(_counter)}.{host}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_maildir(path: Path) -> None:
+    for sub in SUBDIRS:
+        (path / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def deliver(path: Path, data: bytes) -> str:
+    """Write a message into the Maildir at `path` (tmp/, fsync, rename to new/); its key."""
+    _make_maildir(path)
+    name = _unique_name()
+    tmp = path / "tmp" / name
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(tmp, path / "new" / name)
+    _fsync_dir(path / "new")
+    return f"maildir:{name}"
+
+
+def _split(filename: str) -> tuple[str, str]:
+    """(unique name, info) of a Maildir file name: "u:2,S" -> ("u", "2,S")."""
+    unique, _, info = filename.partition(":")
+    return unique, info
+
+
+class MaildirSource:
+    """Reads new/ and cur/ of a Maildir; folders are Maildir++ subfolders such as .Processed."""
+
+    kind = "maildir"
+    mode = "poll"
+
+    def __init__(self, path: Path, folders: MaildirFolders, *,
+                 sleep: Callable[[float], None] = time.sleep, poll_step: float = 0.2) -> None:
+        for folder in Folder:
+            name = folders.name_of(folder)
+            if not name or "/" in name or name in (".", ".."):
+                raise ValueError(f"maildir folder {name!r} must be a plain name like .Processed")
+        self.path = path
+        self.folders = folders
+        self.last_contact: float | None = None
+        self._sleep = sleep
+        self._poll_step = poll_step
+        self._paths: dict[str, Path] = {}  # key -> file, as last listed
+        self._known_new: set[str] = set()  # names in new/ at the last fetch
+        self._more_pending = False
+
+    def open(self) -> None:
+        """Create tmp/ new/ cur/ when missing."""
+        try:
+            _make_maildir(self.path)
+        except OSError as exc:
+            raise MailboxError(f"cannot open maildir: {exc.strerror}") from exc
+        self.last_contact = time.time()
+
+    def _list(self) -> dict[str, Path]:
+        """key -> path for every message in new/, then cur/."""
+        found: dict[str, Path] = {}
+        for sub in ("new", "cur"):
+            try:
+                names = os.listdir(self.path / sub)
+            except OSError as exc:
+                raise MailboxError(f"cannot list maildir {sub}/: {exc.strerror}") from exc
+            for name in names:
+                if not name.startswith("."):
+                    found[f"maildir:{_split(name)[0]}"] = self.path / sub / name
+        return found
+
+    def fetch_new(self, is_seen: Callable[[str], bool], limit: int = 500) -> list[RawMessage]:
+        """Unseen messages, oldest first (by delivery time), at most `limit`."""
+        # new/ is listed before cur/: a file a mail client moves from new/ to cur/ meanwhile
+        # still shows up in cur/ (its stale new/ path is then skipped as vanished).
+        self._paths = self._list()
+        self._known_new = {p.name for p in self._paths.values() if p.parent.name == "new"}
+        dated = []
+        for key, path in self._paths.items():
+            if is_seen(key):
+                continue
+            try:
+                dated.append((path.stat().st_mtime_ns, path.name, key))
+            except FileNotFoundError:
+                continue
+        dated.sort()
+        self._more_pending = len(dated) > limit
+        out = [RawMessage(key, data) for _, _, key in dated[:limit]
+               if (data := self._read(key)) is not None]
+        self.last_contact = time.time()
+        return out
+
+    def _read(self, key: str) -> bytes | None:
+        try:
+            return self._paths[key].read_bytes()
+        except FileNotFoundError:
+            return None  # moved or deleted since the listing: a later fetch sees it again
+        except OSError as exc:
+            raise MailboxError(f"cannot read a maildir message: {exc.strerror}") from exc
+
+    def move(self, moves: Mapping[Folder, Sequence[str]]) -> None:
+        """Rename each message into the folder's cur/ (keeping its flags); gone keys are skipped."""
+        wanted = [key for keys in moves.values() for key in keys]
+        # A key we never listed, or a file a mail client renamed since (new/ -> cur/, flags):
+        # one rescan finds them all.
+        if any(key not in self._paths or not self._paths[key].exists() for key in wanted):
+            self._paths.update(self._list())
+        for folder, keys in moves.items():
+            if not keys:
+                continue
+            target = self.path / self.folders.name_of(folder)
+            try:
+                self._ensure_folder(target)
+                moved = sum(self._move_one(key, target) for key in keys)
+                _fsync_dir(target / "cur")
+            except OSError as exc:
+                raise MailboxError(f"cannot move to {target.name}: {exc.strerror}") from exc
+            log.info("moved %d of %d messages to %s", moved, len(keys), target.name)
+
+    def _ensure_folder(self, target: Path) -> None:
+        _make_maildir(target)
+        marker = target / "maildirfolder"  # Maildir++: marks a subfolder for mail clients
+        if not marker.exists():
+            marker.touch(0o600)
+
+    def _move_one(self, key: str, target: Path) -> bool:
+        path = self._paths.pop(key, None)
+        if path is None:
+            return False
+        unique, info = _split(path.name)
+        try:
+            # Files in cur/ carry ":2,<flags>"; one from new/ gets an empty info (still unseen).
+            os.rename(path, target / "cur" / f"{unique}:{info or '2,'}")
+        except FileNotFoundError:
+            return False
+        return True
+
+    def wait_for_mail(self, timeout: float) -> None:
+        """Sleep in small steps; return early when a file appears in new/."""
+        if self._more_pending:
+            return  # the last fetch stopped at its limit: more is waiting already
+        waited = 0.0
+        while waited < timeout:
+            step = min(self._poll_step, timeout - waited)
+            self._sleep(step)
+            waited += step
+            try:
+                names = os.listdir(self.path / "new")
+            except OSError as exc:
+                raise MailboxError(f"cannot list maildir new/: {exc.strerror}") from exc
+            if any(n not in self._known_new and not n.startswith(".") for n in names):
+                return
+
+    def close(self) -> None:
+        """Nothing to release; forget cached paths."""
+        self._paths = {}

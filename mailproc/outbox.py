@@ -1,0 +1,124 @@
+"""Delivering queued mail: SMTP (aiosmtplib) or a file outbox, with retry and backoff.
+
+Every mail is in the store before this runs (it is part of the commit that queued it); a mail
+leaves the queue only once the SMTP server accepted it for every recipient. TLS is always
+explicit: aiosmtplib's default (`start_tls=None`) silently sends in clear to a server without
+STARTTLS. Refused recipients come back in aiosmtplib's result without an exception: checked.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from mailproc.config import OutgoingConfig, SmtpConfig, TlsMode
+from mailproc.model import Outgoing
+from mailproc.storage import atomic_write
+from mailproc.store import Store
+
+log = logging.getLogger("mailproc.outbox")
+
+
+class DeliveryError(Exception):
+    """A mail could not be delivered now; it stays queued and is retried."""
+
+
+class Delivery(Protocol):
+    kind: str
+
+    async def deliver(self, mail: Outgoing) -> None: ...
+
+
+class FileDelivery:
+    """The embedded default: one .eml per outgoing mail in a directory."""
+
+    kind = "file"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    async def deliver(self, mail: Outgoing) -> None:
+        stamp = mail.queued_at.strftime("%Y%m%dT%H%M%S")
+        name = f"{stamp}-{mail.purpose}-{mail.id.split('@')[0]}.eml"
+        try:
+            atomic_write(self.directory / name, mail.raw.encode("utf-8"))
+        except OSError as exc:
+            raise DeliveryError(f"cannot write outbox file: {exc.strerror}") from exc
+
+
+class SmtpDelivery:
+    """aiosmtplib, one connection per mail (the maintainer's recommended style)."""
+
+    kind = "smtp"
+
+    def __init__(self, cfg: SmtpConfig) -> None:
+        self.cfg = cfg
+
+    async def deliver(self, mail: Outgoing) -> None:
+        cfg = self.cfg
+        password = cfg.password.reveal() if cfg.password else None
+        try:
+            errors, _reply = await aiosmtplib.send(
+                mail.raw.encode("utf-8"), sender=mail.mail_from, recipients=mail.recipients,
+                hostname=cfg.host, port=cfg.port, username=cfg.username, password=password,
+                use_tls=cfg.tls is TlsMode.IMPLICIT, start_tls=cfg.tls is TlsMode.STARTTLS,
+                timeout=cfg.timeout_seconds)
+        except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
+        if errors:
+            codes = sorted({str(code) for code, _msg in errors.values()})
+            raise DeliveryError(f"recipient refused ({', '.join(codes)})")
+
+
+def _safe(text: str) -> str:
+    """Server messages can echo addresses: keep only the first words, without any '@'."""
+    words = [w for w in text.split()[:8] if "@" not in w]
+    return " ".join(words)
+
+
+def build_delivery(cfg: OutgoingConfig) -> Delivery:
+    if cfg.smtp is not None:
+        return SmtpDelivery(cfg.smtp)
+    assert cfg.outbox_dir is not None
+    return FileDelivery(cfg.outbox_dir)
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    sent: int
+    failed: int
+    waiting: int
+
+
+async def flush_outbox(store: Store, delivery: Delivery, cfg: OutgoingConfig,
+                       clock: Callable[[], datetime]) -> FlushResult:
+    """Send every queued mail that is due; failures are rescheduled with capped backoff."""
+    sent = failed = waiting = 0
+    for mail in sorted(store.pending_outgoing(), key=lambda m: m.queued_at):
+        now = clock()
+        if mail.next_attempt_at is not None and mail.next_attempt_at > now:
+            waiting += 1
+            continue
+        try:
+            await delivery.deliver(mail)
+        except DeliveryError as exc:
+            failed += 1
+            delay = min(cfg.retry_initial_seconds * 2 ** mail.attempts, cfg.retry_max_seconds)
+            store.update_outgoing(mail.model_copy(update={
+                "attempts": mail.attempts + 1, "last_error": str(exc),
+                "next_attempt_at": now + timedelta(seconds=delay)}))
+            log.warning("delivery of %s (%s, case %s) failed, retry in %.0fs: %s",
+                        mail.id.split("@")[0], mail.purpose, mail.case_id, delay, exc)
+            continue
+        store.mark_sent(mail, clock())
+        sent += 1
+        log.info("sent %s (%s, case %s)", mail.id.split("@")[0], mail.purpose, mail.case_id)
+    return FlushResult(sent, failed, waiting)

@@ -1,0 +1,266 @@
+"""Ingest: raw messages in, decisions committed; the gather -> decide -> record loop of one batch.
+
+Per batch: archive every raw message by sha256 and log it as received (durable, before acting);
+classify machine mail from the headers alone (no full parse for 90% of a public address's mail);
+parse, detect, translate within a short budget and extract for the rest; let the pure core
+decide; commit the whole batch in one store transaction. Any failure on one message quarantines
+that message and never the batch. Server-side moves happen after the commit (see `daemon`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from mailproc.classify import Envelope, machine_reason
+from mailproc.config import Config
+from mailproc.extract import extract_report
+from mailproc.intake import (
+    Gathered,
+    ack_translation_source,
+    attach_ack,
+    open_case,
+    translation_arrived,
+)
+from mailproc.language import GuardedTranslator, Translation, detect_language
+from mailproc.mailbox import RawMessage
+from mailproc.model import AttachmentRecord, Case, Outcome, ParsedMessage, normalise_email
+from mailproc.parse import UnparseableMessage, parse_message
+from mailproc.render import Renderer
+from mailproc.scrub import scrub_case, scrub_raw
+from mailproc.store import Done, Store, Transaction
+from mailproc.workflow import Context, Decision, Inbound, dropped, quarantined, route
+
+log = logging.getLogger("mailproc.pipeline")
+MAX_ATTEMPTS = 3  # a message that crashed the daemon this often is quarantined, not retried
+
+
+@dataclass(frozen=True)
+class Handled:
+    """One line of what happened, safe to print and log (no content, no addresses)."""
+
+    key: str
+    outcome: Outcome
+    case_id: str | None
+    language: str | None
+    reason: str
+
+
+class BatchView:
+    """The store as the core sees it, including what this batch already decided."""
+
+    def __init__(self, store: Store, txn: Transaction) -> None:
+        self.store, self.txn = store, txn
+
+    def case_for_message(self, message_id: str) -> str | None:
+        return self.txn.message_index.get(message_id) or \
+            self.store.message_to_case.get(message_id)
+
+    def get_case(self, case_id: str) -> Case | None:
+        return self.txn.cases.get(case_id) or self.store.get_case(case_id)
+
+    def counter(self, name: str) -> int:
+        return self.txn.counters.get(name, self.store.counter(name))
+
+    def code_name_taken(self, name: str) -> bool:
+        return name in self.store.code_names or \
+            any(c.code_name == name for c in self.txn.cases.values())
+
+    def acks_on(self, sender_hash: str, day: str) -> int:
+        batch = sum(1 for d in self.txn.done
+                    if d.ack_to == sender_hash and d.at.date().isoformat() == day)
+        return self.store.acks_on(sender_hash, day) + batch
+
+    def duplicate_of(self, sha: str, message_id: str | None) -> Done | None:
+        for done in self.txn.done:
+            if done.sha256 == sha or (message_id and done.message_id == message_id):
+                return done
+        return self.store.duplicate_of(sha, message_id)
+
+    def add(self, d: Decision, at: datetime, duplicate_of: str | None = None) -> None:
+        if d.case is not None:
+            self.txn.cases[d.case.id] = d.case
+        self.txn.diary.extend(d.diary)
+        self.txn.outgoing.extend(d.outgoing)
+        self.txn.message_index.update(d.message_index)
+        self.txn.counters.update(d.counters)
+        self.txn.done.append(Done(
+            key=d.key, sha256=d.sha256, message_id=d.message_id, outcome=d.outcome,
+            folder=d.folder, at=at, case_id=d.case_id, reason=d.reason,
+            ack_to=d.ack_to, duplicate_of=duplicate_of))
+
+
+def envelope_of(raw: bytes) -> tuple[Envelope, str | None]:
+    """Headers only (fast, lenient), for machine-mail checks and de-duplication."""
+    head = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    from_values = head.get_all("From") or []
+    from_email = ""
+    if from_values:
+        from email.utils import parseaddr
+
+        from_email = normalise_email(parseaddr(str(from_values[0]))[1])
+
+    def get(name: str) -> list[str]:
+        return [str(v) for v in head.get_all(name) or []]
+
+    mid = (head.get("Message-ID") or "").strip().strip("<>").strip() or None
+    return Envelope(get, head.get_content_type().lower(), from_email), mid
+
+
+class Pipeline:
+    """Turns batches of raw messages into committed decisions."""
+
+    def __init__(self, config: Config, store: Store, renderer: Renderer,
+                 translator: GuardedTranslator | None, clock: Callable[[], datetime],
+                 rng: random.Random, pepper: bytes) -> None:
+        self.config, self.store, self.renderer = config, store, renderer
+        self.translator, self.clock, self.rng, self.pepper = translator, clock, rng, pepper
+
+    def context(self) -> Context:
+        return Context(self.config, self.renderer, self.clock(), self.rng, self.pepper)
+
+    def handle_batch(self, raws: Sequence[RawMessage]) -> list[Handled]:
+        """Archive, decide and commit a batch; returns one line per message handled."""
+        fresh = [r for r in raws if not self.store.is_done(r.key)]
+        if not fresh:
+            return []
+        ctx = self.context()
+        shas = [self.store.archive(r.data) for r in fresh]
+        self.store.record_received([(r.key, s, ctx.now) for r, s in zip(fresh, shas, strict=True)])
+        txn = Transaction()
+        view = BatchView(self.store, txn)
+        handled = []
+        for raw, sha in zip(fresh, shas, strict=True):
+            decision, dup = self._decide_safely(raw, sha, view, ctx)
+            view.add(decision, ctx.now, dup)
+            handled.append(Handled(raw.key, decision.outcome, decision.case_id,
+                                   decision.language, decision.reason))
+        self.store.commit(txn)
+        return handled
+
+    def _decide_safely(self, raw: RawMessage, sha: str, view: BatchView,
+                       ctx: Context) -> tuple[Decision, str | None]:
+        try:
+            return self._decide(raw, sha, view, ctx)
+        except Exception as exc:  # one bad message must never stop the daemon or the batch
+            log.error("internal error on message %s: %s at %s", sha[:12], type(exc).__name__,
+                      _where(exc))
+            return quarantined(raw.key, sha, None, f"internal error ({type(exc).__name__})",
+                               ctx), None
+
+    def _decide(self, raw: RawMessage, sha: str, view: BatchView,
+                ctx: Context) -> tuple[Decision, str | None]:
+        if len(raw.data) > self.config.limits.max_message_bytes:
+            return quarantined(raw.key, sha, None, "message larger than the size limit", ctx), None
+        if self.store.received[raw.key] > MAX_ATTEMPTS:
+            return quarantined(raw.key, sha, None, "processing failed repeatedly", ctx), None
+        env, mid = envelope_of(raw.data)
+        earlier = view.duplicate_of(sha, mid)
+        if earlier is not None:
+            again = Decision(raw.key, sha, mid, earlier.outcome, earlier.folder, "duplicate",
+                             related_case=earlier.case_id)
+            return again, earlier.key
+        reason = machine_reason(env, self.config.conduct_address)
+        if reason is not None:
+            return dropped(raw.key, sha, mid, reason), None
+        try:
+            msg = parse_message(raw.data)
+        except UnparseableMessage as exc:
+            return quarantined(raw.key, sha, mid, f"unparseable: {exc.reason}", ctx), None
+        inbound = Inbound(raw.key, sha, msg)
+        routed = route(inbound, view, ctx)
+        if routed is not None:
+            return routed, None
+        return self._report(inbound, raw.data, view, ctx), None
+
+    def _report(self, inbound: Inbound, raw: bytes, view: BatchView, ctx: Context) -> Decision:
+        gathered = self.gather(inbound.message)
+        decision, plan = open_case(inbound, gathered, view, ctx)
+        if plan is not None:
+            translation = None
+            if plan.wants_translation and self.translator is not None:
+                translation = self.translator.translate(
+                    ack_translation_source(plan, ctx), "en", plan.target_language,
+                    timeout=self.config.translation.ack_wait_seconds)
+            attach_ack(decision, plan, translation, ctx)
+        if decision.scrub_archive and decision.case is not None:
+            decision.case = scrub_case(decision.case, inbound.message.from_)
+            clean_sha = self.store.archive(scrub_raw(inbound.message))
+            decision.case.source_sha256 = clean_sha
+            view.txn.drop_archive.append(inbound.sha256)
+        return decision
+
+    def gather(self, msg: ParsedMessage) -> Gathered:
+        """Language, translation (short budget), report fields, stored attachments."""
+        detection = detect_language(f"{msg.subject}\n{msg.text}", self.config.committee_languages)
+        translation, pending = self.translate_report(msg.text, detection.language,
+                                                     self.config.translation.ack_wait_seconds)
+        ignore = [self.config.conduct_address] + ([msg.from_.email] if msg.from_ else [])
+        fields = extract_report(msg.text, translation.text if translation else None,
+                                detection.language, ignore_emails=ignore)
+        return Gathered(detection, translation, pending, fields, self._attachments(msg))
+
+    def translate_report(self, text: str, language: str,
+                         budget: float) -> tuple[Translation | None, bool]:
+        """(translation, pending): pending when one is wanted but not at hand in `budget`."""
+        target = self.config.committee_language
+        wanted = language not in ("und", *self.config.committee_languages) and bool(text.strip())
+        if not wanted or self.translator is None:
+            return None, False
+        result = self.translator.translate(text, language, target, timeout=budget)
+        return result, result is None
+
+    def retry_translations(self, limit: int = 20) -> int:
+        """Translate cases opened while the translator was unavailable; returns how many."""
+        pending = sorted(self.store.translation_pending)[:limit]
+        if not pending or self.translator is None or not self.translator.available():
+            return 0
+        ctx, txn, done = self.context(), Transaction(), 0
+        for case_id in pending:
+            case = self.store.get_case(case_id)
+            if case is None or not case.translation_pending or not case.language:
+                continue
+            result = self.translator.translate(case.original_text, case.language,
+                                               self.config.committee_language)
+            if result is None:
+                break  # the translator is down again; the next run retries
+            fields = extract_report(case.original_text, result.text, case.language,
+                                    ignore_emails=[self.config.conduct_address])
+            decision = translation_arrived(case, result, fields, ctx)
+            assert decision.case is not None
+            txn.cases[case_id] = decision.case
+            txn.diary.extend(decision.diary)
+            txn.outgoing.extend(decision.outgoing)
+            txn.message_index.update(decision.message_index)
+            done += 1
+        self.store.commit(txn)
+        return done
+
+    def _attachments(self, msg: ParsedMessage) -> tuple[AttachmentRecord, ...]:
+        cap = self.config.limits.max_attachment_bytes
+        records = []
+        for att in msg.attachments:
+            if att.size > cap:
+                records.append(AttachmentRecord(
+                    filename=att.filename, content_type=att.content_type, size=att.size,
+                    sha256=None, note=f"kept out of the case: {att.size} bytes is over the "
+                                      f"{cap}-byte limit; the full message is in the archive"))
+                continue
+            sha = self.store.put_blob(att.payload)
+            records.append(AttachmentRecord(filename=att.filename,
+                                            content_type=att.content_type,
+                                            size=att.size, sha256=sha))
+        return tuple(records)
+
+
+def _where(exc: BaseException) -> str:
+    """file:line of the innermost frame, for logs that must not carry exception text."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"

@@ -1,0 +1,152 @@
+"""Durable file primitives under the store: atomic writes, TinyDB storage, append-only logs, lock.
+
+TinyDB's default JSONStorage truncates and rewrites in place (a crash or a full disk mid-write
+corrupts it); `AtomicJSONStorage` writes a temp file, fsyncs it, renames it over the old one and
+fsyncs the directory, so a reader sees the old or the new file, never half of one.
+`DataDirLock` keeps a second daemon out of a data directory (TinyDB caches ids per instance:
+two writers lose inserts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+from tinydb import TinyDB
+from tinydb.middlewares import CachingMiddleware
+from tinydb.storages import Storage
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+    """Replace `path` with `data` atomically: temp file, fsync, rename, fsync the directory."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if sync_dir:
+        fsync_dir(path.parent)
+
+
+def write_once(path: Path, data: bytes) -> bool:
+    """Write a content-addressed file if it is not there yet; True when written (fsynced)."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, data, sync_dir=False)
+    return True
+
+
+class AtomicJSONStorage(Storage):
+    """A TinyDB storage that never leaves a half-written file behind."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self._path = Path(path)
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            text = self._path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        data: dict[str, dict[str, Any]] | None = json.loads(text) if text.strip() else None
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+        atomic_write(self._path, payload.encode("utf-8"))
+
+    def close(self) -> None:
+        pass
+
+
+def open_tinydb(path: Path) -> TinyDB:
+    """A TinyDB whose writes stay in memory until `flush_tinydb` writes them atomically."""
+    middleware = CachingMiddleware(AtomicJSONStorage)  # type: ignore[no-untyped-call]
+    middleware.WRITE_CACHE_SIZE = 1 << 30  # we decide when to write: once per commit
+    return TinyDB(path, storage=middleware)
+
+
+def flush_tinydb(db: TinyDB) -> None:
+    """Write a TinyDB's pending changes in one atomic file replacement."""
+    cast(CachingMiddleware, db.storage).flush()  # type: ignore[no-untyped-call]
+
+
+class JsonLog:
+    """An append-only JSON-lines file; a torn last line (crash mid-append) is skipped on read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, records: Iterable[dict[str, Any]]) -> None:
+        lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
+        if not lines:
+            return
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def read(self) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a torn final line after a crash; its transaction is replayed
+                if isinstance(record, dict):
+                    yield record
+
+
+class StoreLocked(Exception):
+    """Another process holds the data directory."""
+
+
+class DataDirLock:
+    """An exclusive, non-blocking flock on DATA_DIR/LOCK held for the process lifetime."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "LOCK"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise StoreLocked(f"{self.path.parent} is in use by another mailproc "
+                              f"(pid {holder}); stop it first") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

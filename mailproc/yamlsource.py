@@ -1,0 +1,121 @@
+"""YAML files with line numbers: load a document and say where each key path came from.
+
+Every admin-edited file (config, triage rules) goes through here so that validation errors read
+`file:line: key.path: what is wrong`, one per problem, as STYLE.md asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file, printable as `file:line: path: message`."""
+
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.file}:{self.line}: {where}{self.message}"
+
+
+class ConfigError(Exception):
+    """Raised with every problem found; `str()` prints one line each."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    file: str
+    data: Any
+    lines: dict[Loc, int]  # key path -> 1-based line
+
+    def line_of(self, loc: Loc) -> int:
+        """The line of the deepest known prefix of `loc` (1 when nothing is known)."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.lines:
+                return self.lines[loc[:end]]
+        return 1
+
+
+def format_loc(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_yaml(path: Path) -> YamlDocument:
+    """Parse a YAML file, raising ConfigError with the line of a syntax error."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem(name, 1, "", f"cannot read file: {exc.strerror}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(name, 1, "", "file is not valid UTF-8")]) from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ConfigError([Problem(name, line, "", f"YAML syntax: {exc.problem}")]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(name, 1, "", f"YAML: {exc}")]) from exc
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return YamlDocument(name, data, lines)
+
+
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*loc, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*loc, index), lines)
+
+
+def problems_from_validation(doc: YamlDocument, error: ValidationError) -> list[Problem]:
+    """Turn pydantic's errors into one Problem each, pointing at the offending line."""
+    problems = []
+    for err in error.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see the shipped file for the keys allowed)"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        problems.append(Problem(doc.file, doc.line_of(loc), format_loc(loc), message))
+    return problems
+
+
+def validate(doc: YamlDocument, model: type[M]) -> M:
+    """Validate a loaded document against a pydantic model or raise ConfigError."""
+    if not isinstance(doc.data, dict):
+        raise ConfigError([Problem(doc.file, 1, "", "expected a mapping of keys at the top")])
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ConfigError(problems_from_validation(doc, exc)) from exc
