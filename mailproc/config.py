@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
@@ -221,6 +222,9 @@ class Config(Strict):
     limits: Limits = Limits()
     timeline: Timeline = Timeline()
     templates_dir: Path = Path("templates")
+    # Where triage rules send mail that is not about conduct: name -> address.
+    routes: dict[str, str] = Field(default_factory=dict)
+    triage_rules: Path = Path("rules/triage.yaml")
     # Where this file was loaded from; set by `load_config`, not by the YAML.
     source: Path | None = Field(default=None, exclude=True)
 
@@ -228,6 +232,15 @@ class Config(Strict):
     @classmethod
     def _addr(cls, value: str | None) -> str | None:
         return None if value is None else _check_email(value)
+
+    @field_validator("routes")
+    @classmethod
+    def _routes(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, address in value.items():
+            if not re.match(r"^[a-z0-9]+(-[a-z0-9]+)*$", name):
+                raise ValueError(f"route name {name!r} must be kebab-case (e.g. sponsorship)")
+            _check_email(address)
+        return value
 
     @field_validator("committee_languages")
     @classmethod
@@ -284,8 +297,6 @@ def _check_email(value: str) -> str:
 
 
 def _check_langs(value: list[str]) -> list[str]:
-    import re
-
     for code in value:
         if not re.match(LANG_CODE, code):
             raise ValueError(f"{code!r} is not a language code (use ISO 639-1 such as en, es)")
@@ -314,6 +325,7 @@ def load_config(path: Path) -> Config:
         "source": path,
         "data_dir": _resolve(base, config.data_dir),
         "templates_dir": _resolve(base, config.templates_dir),
+        "triage_rules": _resolve(base, config.triage_rules),
     }
     mailbox = config.mailbox
     if mailbox.maildir is not None:

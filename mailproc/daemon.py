@@ -45,12 +45,14 @@ class Daemon:
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(self.flush, "interval", seconds=15, id="outbox",
                           replace_existing=True, max_instances=1, coalesce=True)
-        scheduler.add_job(self.retry_translations, "interval", seconds=300, id="translations",
+        scheduler.add_job(self.retry_translations, "interval", seconds=60, id="translations",
                           replace_existing=True, max_instances=1, coalesce=True)
         if not self.once:
             scheduler.start()
         try:
             await self.mail_loop()
+            if self.once:
+                await self.retry_translations()  # the "later pass" for cron-style runs
         finally:
             if scheduler.running:
                 scheduler.shutdown(wait=False)

@@ -229,8 +229,10 @@ class Pipeline:
                                                self.config.committee_language)
             if result is None:
                 break  # the translator is down again; the next run retries
+            ignore = [self.config.conduct_address] + (
+                [case.reporter.email] if case.reporter.email else [])
             fields = extract_report(case.original_text, result.text, case.language,
-                                    ignore_emails=[self.config.conduct_address])
+                                    ignore_emails=ignore)
             decision = translation_arrived(case, result, fields, ctx)
             assert decision.case is not None
             txn.cases[case_id] = decision.case

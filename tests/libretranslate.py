@@ -19,7 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "ja": "Japanese",
-             "zh": "Chinese", "ru": "Russian", "ar": "Arabic", "ko": "Korean", "pt": "Portuguese"}
+             "zh": "Chinese", "ru": "Russian", "ar": "Arabic", "ko": "Korean", "pt": "Portuguese",
+             "it": "Italian"}
 
 PHRASES: dict[tuple[str, str, str], str] = {
     ("es", "en", "Me acosaron en la conferencia."): "I was harassed at the conference.",
@@ -28,6 +29,8 @@ PHRASES: dict[tuple[str, str, str], str] = {
     ("de", "en", "Er hat mich im Chat beleidigt."): "He insulted me in the chat.",
     ("ja", "en", "会議で嫌がらせを受けました。"): "I was harassed at the meeting.",
     ("en", "es", "Thank you for your report."): "Gracias por su informe.",
+    ("it", "en", "Mi ha minacciato di farmi del male alla sede adesso."):
+        "He threatened to hurt me at the venue right now.",
 }
 MODES = ("ok", "hang", "fail", "slow")
 

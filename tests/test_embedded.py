@@ -137,3 +137,26 @@ def test_anonymous_report_keeps_no_identity(tmp_path: Path) -> None:
     # The one acknowledgement still reached the reporter, saying no follow-up is possible.
     (ack,) = [p for p in _outbox(tmp_path) if "-ack-" in p.name]
     assert b"dana.secret@example.net" in ack.read_bytes()
+
+
+def test_attachments_are_kept_by_hash_and_an_oversize_one_is_noted_not_dropped(
+        tmp_path: Path) -> None:
+    config = write_config(tmp_path, mailbox={"maildir": str(tmp_path / "var" / "mail")},
+                          limits={"max_attachment_bytes": 1000})
+    small, big = b"\x89PNG\r\n\x1a\n" + b"a" * 200, b"%PDF-1.4\n" + b"b" * 5000
+    deliver(tmp_path / "var" / "mail", mail(
+        "sam@example.net", "Report with evidence", "Screenshots of the harassment attached.",
+        attachments=[("chat.png", "image/png", small), ("log.pdf", "application/pdf", big)]))
+    mailproc(config, "run", "--once")
+    atts = {a["filename"]: a for a in show(config, "COC-2026-0001")["attachments"]}
+    import hashlib
+
+    assert atts["chat.png"]["size"] == len(small)
+    assert atts["chat.png"]["sha256"] == hashlib.sha256(small).hexdigest()
+    blob = tmp_path / "var" / "data" / "blobs" / atts["chat.png"]["sha256"][:2] / \
+        atts["chat.png"]["sha256"]
+    assert blob.read_bytes() == small
+    assert atts["log.pdf"]["sha256"] is None and atts["log.pdf"]["size"] == len(big)
+    assert "over the 1000-byte limit" in atts["log.pdf"]["note"]
+    archived = list((tmp_path / "var" / "data" / "archive").rglob("*.eml"))
+    assert len(archived) == 1 and b"JVBERi0xLjQK" in archived[0].read_bytes()  # the PDF, kept

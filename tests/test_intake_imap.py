@@ -199,3 +199,23 @@ def test_the_same_mail_delivered_again_is_handled_once(
     run = mailproc(config, "run", "--once")
     assert run.lines()[0] == ["report", "COC-2026-0001", "-", "duplicate"]
     assert len([m for m in smtp_server.messages if "sam@example.net" in m.rcpt_tos]) == 1
+
+
+def test_a_temporary_smtp_failure_is_retried_with_backoff(
+        dovecot, smtp_server, tmp_path: Path) -> None:
+    outgoing = {**smtp_outgoing(smtp_server), "retry_initial_seconds": 1}
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot), outgoing=outgoing)
+    smtp_server.fail_next(2)  # the first two deliveries get "451 try again later"
+    dovecot.append(mail("sam@example.net", "Report", EN_REPORT))
+    mailproc(config, "run", "--once")
+    assert len(smtp_server.messages) == 2  # 4 queued, 2 refused for now
+    queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
+    assert '"attempts":1' in queue and "451" in queue
+    import time
+
+    mailproc(config, "run", "--once")  # too early: the backoff holds them
+    assert len(smtp_server.messages) == 2
+    time.sleep(1.1)
+    mailproc(config, "run", "--once")
+    assert sorted(r for m in smtp_server.messages for r in m.rcpt_tos) == sorted(
+        ["sam@example.net"] + [m["email"] for m in ROSTER])
