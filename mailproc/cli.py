@@ -82,7 +82,8 @@ def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
 
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("urllib3", "requests", "imapclient", "mail-parser", "mailparser"):
+    for noisy in ("urllib3", "requests", "imapclient", "mail-parser", "mailparser",
+                  "apscheduler"):
         # their debug output can carry URLs with report text, addresses and IMAP payloads
         logging.getLogger(noisy).setLevel(logging.WARNING)
     app = build_app(config)

@@ -22,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from mailproc.app import App
 from mailproc.mailbox import Backoff, MailboxError, MailSource
 from mailproc.outbox import FlushResult, flush_outbox
-from mailproc.pipeline import Handled
+from mailproc.pipeline import Handled, where
 
 log = logging.getLogger("mailproc.daemon")
 WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbox thread
@@ -67,20 +67,22 @@ class Daemon:
         while not self.stop.is_set():
             try:
                 got = await self.cycle()
-            except MailboxError as exc:
-                log.warning("mailbox unavailable (%s); reconnecting", type(exc).__name__)
+                backoff.reset()
+                if not got:
+                    if self.once:
+                        return
+                    await self._wait_for_mail()
+            except Exception as exc:  # the daemon outlives any failure of one round
+                if isinstance(exc, MailboxError):
+                    log.warning("mailbox unavailable (%s); reconnecting", type(exc).__name__)
+                else:
+                    log.error("unexpected %s at %s; reconnecting", type(exc).__name__,
+                              where(exc))
                 await asyncio.to_thread(self._close_source)
                 if self.once:
                     self.exit_code = 1
                     return
                 await self._sleep(backoff.next_delay())
-                continue
-            backoff.reset()
-            if got:
-                continue
-            if self.once:
-                return
-            await self._wait_for_mail()
 
     async def cycle(self) -> bool:
         """One round: open if needed, move what is committed, fetch and handle one batch."""

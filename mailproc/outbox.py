@@ -120,5 +120,7 @@ async def flush_outbox(store: Store, delivery: Delivery, cfg: OutgoingConfig,
             continue
         store.mark_sent(mail, clock())
         sent += 1
-        log.info("sent %s (%s, case %s)", mail.id.split("@")[0], mail.purpose, mail.case_id)
+        log.debug("sent %s (%s, case %s)", mail.id.split("@")[0], mail.purpose, mail.case_id)
+    if sent or failed:
+        log.info("outbox: %d sent, %d failed, %d waiting to retry", sent, failed, waiting)
     return FlushResult(sent, failed, waiting)

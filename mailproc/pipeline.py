@@ -149,7 +149,7 @@ class Pipeline:
             return self._decide(raw, sha, view, ctx)
         except Exception as exc:  # one bad message must never stop the daemon or the batch
             log.error("internal error on message %s: %s at %s", sha[:12], type(exc).__name__,
-                      _where(exc))
+                      where(exc))
             return quarantined(raw.key, sha, None, f"internal error ({type(exc).__name__})",
                                ctx), None
 
@@ -260,7 +260,7 @@ class Pipeline:
         return tuple(records)
 
 
-def _where(exc: BaseException) -> str:
+def where(exc: BaseException) -> str:
     """file:line of the innermost frame, for logs that must not carry exception text."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
