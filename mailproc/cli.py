@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from mailproc.config import Config, config_path, load_config
+from mailproc.logsetup import setup_logging
 from mailproc.model import Case
 from mailproc.render import Renderer
 from mailproc.storage import StoreLocked
@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    handler = {"check": cmd_check, "run": cmd_run, "cases": cmd_cases, "show": cmd_show}
+    handler = {"check": cmd_check, "run": cmd_run, "cases": cmd_cases, "show": cmd_show,
+               "status": cmd_status}
     try:
         return handler[args.command](config, args, sys.stdout)
     except ConfigError as exc:
@@ -54,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="process everything waiting, deliver the outbox, exit")
     run.add_argument("--demo", action="store_true",
                      help="on first start, put sample mails into an empty Maildir")
-    run.add_argument("--log-level", default="INFO")
+    run.add_argument("--log-level", default=None, help="overrides logging.level of the config")
+    status = sub.add_parser("status", help="health for monitoring: exit 0 healthy, 1 degraded, "
+                                           "2 down")
+    status.add_argument("--json", action="store_true")
     cases = sub.add_parser("cases", help="the master log of cases")
     cases.add_argument("--json", action="store_true")
     show = sub.add_parser("show", help="one case record")
@@ -80,12 +84,7 @@ def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     from mailproc.demo import seed_demo
     from mailproc.mailbox import open_source
 
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("urllib3", "requests", "imapclient", "mail-parser", "mailparser",
-                  "apscheduler"):
-        # their debug output can carry URLs with report text, addresses and IMAP payloads
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging(args.log_level or config.logging.level, config.logging.format)
     app = build_app(config)
     try:
         if args.demo:
@@ -160,6 +159,32 @@ def cmd_show(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         elif value not in (None, [], {}, ""):
             out.write(f"{key}: {json.dumps(value, ensure_ascii=False)}\n")
     return 0
+
+
+def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from mailproc.app import utc_now
+    from mailproc.health import Snapshot, judge
+    from mailproc.storage import DataDirLock
+
+    snapshot = None
+    path = config.data_dir / "status.json"
+    if path.exists():
+        snapshot = Snapshot.from_json(json.loads(path.read_text()))
+    alive = DataDirLock(config.data_dir).held_elsewhere()
+    store = _open_read_only(config)
+    status = judge(snapshot, alive, store.pending_outgoing(), store.quarantined(),
+                   store.all_cases(), config, utc_now())
+    word = {0: "healthy", 1: "degraded", 2: "down"}[status.code]
+    if args.json:
+        out.write(json.dumps({"status": word, "code": status.code, "problems": status.problems,
+                              **status.report}, indent=2) + "\n")
+        return status.code
+    out.write(f"mailproc: {word}\n")
+    for problem in status.problems:
+        out.write(f"  - {problem}\n")
+    for key, value in status.report.items():
+        out.write(f"{key}: {json.dumps(value)}\n")
+    return status.code
 
 
 if __name__ == "__main__":

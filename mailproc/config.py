@@ -14,7 +14,7 @@ import os
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -37,15 +37,24 @@ class TlsMode(StrEnum):
 
 
 class Secret(Strict):
-    """Where a password comes from: an environment variable or a file (never the YAML)."""
+    """Where a secret comes from: an environment variable, a file, or a command's output.
+
+    Never the YAML itself. A command (e.g. the admin's own OAuth2 token refresher) is run
+    without a shell each time the secret is needed, with a 30-second limit.
+    """
 
     env: str | None = None
     file: Path | None = None
+    command: list[str] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env: (variable name) or file: (path)")
+        given = [x for x in (self.env, self.file, self.command) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of env: (variable name), file: (path) or "
+                             "command: [program, args...]")
+        if self.command is not None and not self.command:
+            raise ValueError("command: needs at least the program to run")
         return self
 
     def reveal(self) -> str:
@@ -55,11 +64,26 @@ class Secret(Strict):
             if value is None:
                 raise ValueError(f"environment variable {self.env} is not set")
             return value
+        if self.command is not None:
+            return _run_secret_command(self.command)
         assert self.file is not None
         try:
             return self.file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ValueError(f"cannot read secret file {self.file}: {exc.strerror}") from exc
+
+
+def _run_secret_command(command: list[str]) -> str:
+    import subprocess
+
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ValueError(f"secret command {command[0]} could not run: "
+                         f"{type(exc).__name__}") from exc
+    if done.returncode != 0 or not done.stdout.strip():
+        raise ValueError(f"secret command {command[0]} failed (exit {done.returncode})")
+    return done.stdout.strip()
 
 
 def _is_loopback(host: str) -> bool:
@@ -100,6 +124,9 @@ class Folders(Strict):
 
 class ImapConfig(Endpoint):
     port: int = Field(default=993, ge=1, le=65535)
+    # password: LOGIN with `password`; xoauth2: `oauth2_token` (Gmail, Microsoft 365)
+    auth: Literal["password", "xoauth2"] = "password"
+    oauth2_token: Secret | None = None
     folders: Folders = Folders()
     idle: bool = True
     idle_renew_seconds: float = Field(default=25 * 60, gt=0, le=29 * 60)
@@ -191,6 +218,20 @@ class TranslationConfig(Strict):
         return self
 
 
+class LoggingConfig(Strict):
+    format: Literal["plain", "json"] = "plain"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class AlertsConfig(Strict):
+    """When the admin is mailed (never the committee), and how often at most per kind."""
+
+    mailbox_unreachable_minutes: float = Field(default=15, gt=0)
+    outbox_failure_minutes: float = Field(default=60, gt=0)
+    min_interval_minutes: float = Field(default=60, gt=0)
+    check_interval_seconds: float = Field(default=30, gt=0, le=300)
+
+
 class Limits(Strict):
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
     max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
@@ -221,6 +262,8 @@ class Config(Strict):
     translation: TranslationConfig = TranslationConfig()
     limits: Limits = Limits()
     timeline: Timeline = Timeline()
+    logging: LoggingConfig = LoggingConfig()
+    alerts: AlertsConfig = AlertsConfig()
     templates_dir: Path = Path("templates")
     # Where triage rules send mail that is not about conduct: name -> address.
     routes: dict[str, str] = Field(default_factory=dict)
@@ -345,7 +388,15 @@ def _resolve(base: Path, path: Path) -> Path:
 def _check_secrets(file: str, line_of: object, config: Config) -> None:
     """Refuse an endpoint that has a username but no password source (a likely mistake)."""
     problems = []
+    imap = config.mailbox.imap
+    if imap is not None and imap.auth == "xoauth2" and imap.oauth2_token is None:
+        problems.append(Problem(file, int(line_of(("mailbox", "imap")) if callable(line_of)
+                                          else 1), "mailbox.imap.oauth2_token",
+                                "auth: xoauth2 needs oauth2_token: {command: [...]} or "
+                                "{file: PATH}"))
     for key, endpoint in (("mailbox", config.mailbox.imap), ("outgoing", config.outgoing.smtp)):
+        if isinstance(endpoint, ImapConfig) and endpoint.auth == "xoauth2":
+            continue
         if endpoint is not None and endpoint.username and endpoint.password is None:
             loc = (key, "imap" if key == "mailbox" else "smtp", "password")
             line = line_of(loc[:2]) if callable(line_of) else 1

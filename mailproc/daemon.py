@@ -21,11 +21,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from mailproc.app import App
 from mailproc.mailbox import Backoff, MailboxError, MailSource
+from mailproc.notify import sd_notify, watchdog_interval
 from mailproc.outbox import FlushResult, flush_outbox
 from mailproc.pipeline import Handled, where
+from mailproc.supervisor import Supervisor
 
 log = logging.getLogger("mailproc.daemon")
 WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbox thread
+FINAL_FLUSH_SECONDS = 5.0  # on SIGTERM the outbox gets one bounded attempt (exit within 10 s)
 
 
 class Daemon:
@@ -37,36 +40,66 @@ class Daemon:
         self._opened = False
         self.on_batch = on_batch
         self.exit_code = 0
+        self.supervisor = Supervisor(app, source.kind, source.mode)
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
-        scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(self.flush, "interval", seconds=15, id="outbox",
-                          replace_existing=True, max_instances=1, coalesce=True)
-        scheduler.add_job(self.retry_translations, "interval", seconds=60, id="translations",
-                          replace_existing=True, max_instances=1, coalesce=True)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        scheduler = self._scheduler()
         if not self.once:
             scheduler.start()
+        self.supervisor.write()
+        sd_notify("READY=1", "STATUS=reading mail")
         try:
             await self.mail_loop()
             if self.once:
                 await self.retry_translations()  # the "later pass" for cron-style runs
         finally:
+            sd_notify("STOPPING=1")
             if scheduler.running:
                 scheduler.shutdown(wait=False)
-            await self.flush()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.flush(), FINAL_FLUSH_SECONDS)
             await asyncio.to_thread(self._close_source)
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
         return self.exit_code
+
+    def _scheduler(self) -> AsyncIOScheduler:
+        """Periodic jobs; everything they act on is derived from the store, not kept here."""
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        jobs = [(self.flush, 15.0, "outbox"), (self.retry_translations, 60.0, "translations"),
+                (self.tick, self.app.config.alerts.check_interval_seconds, "supervisor")]
+        beat = watchdog_interval()
+        if beat is not None:
+            jobs.append((self.watchdog, beat, "watchdog"))
+        for func, seconds, name in jobs:
+            scheduler.add_job(func, "interval", seconds=seconds, id=name, replace_existing=True,
+                              max_instances=1, coalesce=True)
+        return scheduler
+
+    async def watchdog(self) -> None:
+        sd_notify("WATCHDOG=1")
+
+    async def tick(self) -> None:
+        """Keep status.json fresh while idling, and mail the admin what needs it."""
+        self.supervisor.write()
+        if self.supervisor.alert_tick():
+            await self.flush()
+
+    def reload(self) -> None:
+        """SIGHUP: re-read templates (and rules), keeping the last good ones."""
+        log.info("SIGHUP: reloading")
+        self.supervisor.reload_templates()
 
     async def mail_loop(self) -> None:
         backoff = Backoff(initial=1.0, maximum=self._reconnect_max())
         while not self.stop.is_set():
             try:
                 got = await self.cycle()
+                self.supervisor.mailbox_ok(self.source.mode, got)
                 backoff.reset()
                 if not got:
                     if self.once:
@@ -78,14 +111,18 @@ class Daemon:
                 else:
                     log.error("unexpected %s at %s; reconnecting", type(exc).__name__,
                               where(exc))
+                self.supervisor.mailbox_failed(exc)
                 await asyncio.to_thread(self._close_source)
                 if self.once:
                     self.exit_code = 1
                     return
                 await self._sleep(backoff.next_delay())
 
-    async def cycle(self) -> bool:
-        """One round: open if needed, move what is committed, fetch and handle one batch."""
+    async def cycle(self) -> int:
+        """One round: open if needed, move what is committed, fetch and handle one batch.
+
+        Returns how many messages it fetched (0: the inbox is empty).
+        """
         if not self._opened:
             await asyncio.to_thread(self.source.open)
             self._opened = True
@@ -93,7 +130,7 @@ class Daemon:
         store = self.app.store
         raws = await asyncio.to_thread(self.source.fetch_new, store.is_done, self._batch())
         if not raws:
-            return False
+            return 0
         handled = self.app.pipeline.handle_batch(raws)
         for line in handled:
             self.print_line(line)
@@ -101,7 +138,7 @@ class Daemon:
             self.on_batch(handled)
         await self.apply_moves()
         await self.flush()
-        return True
+        return len(raws)
 
     async def apply_moves(self) -> None:
         moves = self.app.store.pending_moves()

@@ -294,4 +294,8 @@ SAMPLE_CONTEXTS: dict[str, dict[str, object]] = {
         "received_at": "2026-03-14 09:30 UTC", "folder": "Quarantine",
     },
     "translated_notice": {"language_name": "Spanish", "original_language_name": "English"},
+    "admin_alert": {
+        "kind": "outbox-failing", "summary": "2 outgoing mail(s) undelivered for over 60 minutes",
+        "details": ["ack for COC-2026-0001: SMTPConnectError"], "since": "2026-03-14 09:30 UTC",
+    },
 }

@@ -65,10 +65,12 @@ class Transaction:
     done: list[Done] = field(default_factory=list)
     message_index: dict[str, str] = field(default_factory=dict)  # Message-ID -> case id
     counters: dict[str, int] = field(default_factory=dict)
+    flags: dict[str, str] = field(default_factory=dict)  # small named strings (alert episodes)
     drop_archive: list[str] = field(default_factory=list)  # sha256 of raw copies to scrub
 
     def empty(self) -> bool:
-        return not (self.cases or self.diary or self.outgoing or self.done or self.counters)
+        return not (self.cases or self.diary or self.outgoing or self.done or self.counters
+                    or self.flags)
 
 
 class Store:
@@ -90,6 +92,7 @@ class Store:
         self.translation_pending: set[str] = set()
         self._acks: Counter[tuple[str, str]] = Counter()
         self._counters: dict[str, int] = {}
+        self._flags: dict[str, str] = {}
         self._txn_seq = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -135,6 +138,8 @@ class Store:
                  self.translation_pending.discard)(str(rec["case"]))
         for row in self._meta.table("counters").all():
             self._counters[str(row["name"])] = int(row["value"])
+        for row in self._meta.table("flags").all():
+            self._flags[str(row["name"])] = str(row["value"])
         self._txn_seq = max((int(p.stem) for p in self._journal_files()), default=0)
 
     def _remember_done(self, done: Done) -> None:
@@ -184,6 +189,12 @@ class Store:
 
     def counter(self, name: str) -> int:
         return self._counters.get(name, 0)
+
+    def flag(self, name: str) -> str | None:
+        return self._flags.get(name)
+
+    def quarantined(self) -> int:
+        return sum(1 for d in self.done.values() if d.outcome is Outcome.QUARANTINED)
 
     def pending_moves(self) -> dict[Folder, list[str]]:
         """Messages whose outcome is committed but whose server-side move is not confirmed."""
@@ -261,6 +272,9 @@ class Store:
             self._counters[counter] = value
             self._meta.table("counters").upsert({"name": counter, "value": value},
                                                 Query().name == counter)
+        for name, text in txn.flags.items():
+            self._flags[name] = text
+            self._meta.table("flags").upsert({"name": name, "value": text}, Query().name == name)
         flush_tinydb(self._meta)
         index: list[dict[str, Any]] = [{"e": "mid", "mid": m, "case": c}
                                        for m, c in txn.message_index.items()]
@@ -323,6 +337,7 @@ def dump_txn(txn: Transaction) -> bytes:
         "done": [_done_to_json(d) for d in txn.done],
         "message_index": txn.message_index,
         "counters": txn.counters,
+        "flags": txn.flags,
         "drop_archive": txn.drop_archive,
     }
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
@@ -338,5 +353,6 @@ def load_txn(data: bytes) -> Transaction:
         done=[_done_from_json(d) for d in doc["done"]],
         message_index=dict(doc["message_index"]),
         counters={str(k): int(v) for k, v in doc["counters"].items()},
+        flags={str(k): str(v) for k, v in doc.get("flags", {}).items()},
         drop_archive=list(doc["drop_archive"]),
     )
