@@ -6,6 +6,7 @@ that keys sender hashes lives in its own 0600 file next to the store, created on
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import secrets
@@ -20,6 +21,9 @@ from mailproc.outbox import Delivery, build_delivery
 from mailproc.pipeline import Pipeline
 from mailproc.render import Renderer
 from mailproc.store import Store
+from mailproc.triage import RuleSet, load_rules
+
+log = logging.getLogger("mailproc.app")
 
 
 def utc_now() -> datetime:
@@ -51,6 +55,15 @@ def load_pepper(data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
+def load_triage(config: Config) -> RuleSet | None:
+    """The triage rules in force; None (and a warning) when the rules file does not exist."""
+    path = config.triage_rules
+    if not path.exists():
+        log.warning("no triage rules at %s: every human mail becomes a report", path)
+        return None
+    return load_rules(path, config.routes, config.conduct_address)
+
+
 def make_translator(config: Config) -> GuardedTranslator | None:
     cfg = config.translation
     secret = cfg.api_key.reveal() if cfg.api_key else None
@@ -66,10 +79,12 @@ def build_app(config: Config, *, clock: Callable[[], datetime] = utc_now,
               translator: GuardedTranslator | str | None = "config") -> App:
     """Open the store (taking its lock) and wire every adapter to the pipeline."""
     renderer = Renderer(config.templates_dir)
+    load_triage(config)  # refuse to start on broken rules before taking the store's lock
     store = Store(config.data_dir)
     store.open()
     chosen = make_translator(config) if translator == "config" else translator
     assert not isinstance(chosen, str)
+    rules = load_triage(config)
     pipeline = Pipeline(config, store, renderer, chosen, clock, rng or random.SystemRandom(),
-                        load_pepper(config.data_dir))
+                        load_pepper(config.data_dir), rules)
     return App(config, store, renderer, chosen, pipeline, build_delivery(config.outgoing), clock)

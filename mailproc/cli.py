@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
     handler = {"check": cmd_check, "run": cmd_run, "cases": cmd_cases, "show": cmd_show,
-               "status": cmd_status}
+               "status": cmd_status, "triage": cmd_triage}
     try:
         return handler[args.command](config, args, sys.stdout)
     except ConfigError as exc:
@@ -56,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--demo", action="store_true",
                      help="on first start, put sample mails into an empty Maildir")
     run.add_argument("--log-level", default=None, help="overrides logging.level of the config")
+    triage = sub.add_parser("triage", help="dry run: what would happen to these messages")
+    triage.add_argument("paths", nargs="*", type=Path, help=".eml files or directories")
+    triage.add_argument("--maildir", type=Path, default=None)
+    triage.add_argument("--imap-folder", default=None)
+    triage.add_argument("--explain", action="store_true", help="every rule and why")
+    triage.add_argument("--json", action="store_true")
+    triage.add_argument("--dry-run", action="store_true", help="(always: it changes nothing)")
+    triage.add_argument("--no-translate", action="store_true")
     status = sub.add_parser("status", help="health for monitoring: exit 0 healthy, 1 degraded, "
                                            "2 down")
     status.add_argument("--json", action="store_true")
@@ -68,13 +76,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_check(config: Config, args: argparse.Namespace, out: TextIO) -> int:
-    renderer = Renderer(config.templates_dir)
-    problems = renderer.check()
+    from mailproc.app import load_triage
+
+    problems: list[object] = []
+    try:
+        load_triage(config)
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        problems += Renderer(config.templates_dir).check()
+    except ConfigError as exc:
+        problems += exc.problems
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
         return EXIT_CONFIG
-    out.write(f"ok: {config.source} and templates in {config.templates_dir}\n")
+    out.write(f"ok: {config.source}, {config.triage_rules} and templates in "
+              f"{config.templates_dir}\n")
     return 0
 
 
@@ -159,6 +177,18 @@ def cmd_show(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         elif value not in (None, [], {}, ""):
             out.write(f"{key}: {json.dumps(value, ensure_ascii=False)}\n")
     return 0
+
+
+def cmd_triage(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from mailproc.dryrun import messages_from, run_triage
+
+    if not (args.paths or args.maildir or args.imap_folder):
+        print("mailproc triage: give .eml files, a directory, --maildir or --imap-folder",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    raws = messages_from(args.paths, args.maildir, args.imap_folder, config)
+    return run_triage(config, raws, explain=args.explain, as_json=args.json,
+                      translate=not args.no_translate, out=out)
 
 
 def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:

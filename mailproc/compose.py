@@ -10,9 +10,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import message_from_bytes
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, default
 from email.utils import format_datetime
 
 from mailproc.classify import LOOP_HEADER, MESSAGE_ID_PREFIX
@@ -29,6 +30,7 @@ class MailSpec:
     references: tuple[str, ...] = ()
     from_name: str = ""
     language: str | None = None  # Content-Language of the body
+    attach_message: bytes | None = None  # an original mail, attached as message/rfc822
     extra_headers: tuple[tuple[str, str], ...] = field(default=())
 
 
@@ -65,4 +67,7 @@ def build_mail(spec: MailSpec, sender: str, message_id: str, now: datetime) -> s
     msg.set_content(spec.body, charset="utf-8", cte="quoted-printable")
     if spec.language:  # after set_content, which clears every Content-* header
         msg["Content-Language"] = spec.language
+    if spec.attach_message is not None:
+        original = message_from_bytes(spec.attach_message, policy=default)
+        msg.add_attachment(original, filename="original.eml")
     return msg.as_string()

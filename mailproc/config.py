@@ -180,6 +180,11 @@ class Member(Strict):
     email: str
     languages: list[str] = Field(default_factory=lambda: ["en"])
     chair: bool = False
+    # Other addresses and handles the member is known by (automatic recusal matching).
+    aliases: list[str] = Field(default_factory=list)
+    handles: list[str] = Field(default_factory=list)
+    # A per-member secret: a command mail carrying it counts as authenticated.
+    token: Secret | None = None
 
     @field_validator("email")
     @classmethod
@@ -232,6 +237,25 @@ class AlertsConfig(Strict):
     check_interval_seconds: float = Field(default=30, gt=0, le=300)
 
 
+class AuthConfig(Strict):
+    """How committee mail is authenticated (DESIGN.md rule 4); anything else is refused.
+
+    A command counts from a roster address when the topmost Authentication-Results header
+    written by one of `trusted_authserv_ids` shows DMARC pass or a DKIM pass aligned with the
+    From domain, or when the mail carries the member's token, or when our own DKIM
+    verification (dkimpy) passes and `verify_dkim` is on.
+    """
+
+    trusted_authserv_ids: list[str] = Field(default_factory=list)
+    verify_dkim: bool = True
+    token_header: str = "X-Mailproc-Token"  # the token may also be a line "#token VALUE"
+
+
+class DecisionsConfig(Strict):
+    rule: Literal["majority", "two-thirds", "consensus"] = "majority"
+    quorum: int = Field(default=2, ge=1)  # votes needed before a motion can pass
+
+
 class Limits(Strict):
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
     max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
@@ -264,6 +288,8 @@ class Config(Strict):
     timeline: Timeline = Timeline()
     logging: LoggingConfig = LoggingConfig()
     alerts: AlertsConfig = AlertsConfig()
+    auth: AuthConfig = AuthConfig()
+    decisions: DecisionsConfig = DecisionsConfig()
     templates_dir: Path = Path("templates")
     # Where triage rules send mail that is not about conduct: name -> address.
     routes: dict[str, str] = Field(default_factory=dict)

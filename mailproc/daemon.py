@@ -28,6 +28,7 @@ from mailproc.supervisor import Supervisor
 
 log = logging.getLogger("mailproc.daemon")
 WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbox thread
+RULES_WATCH_SECONDS = 2.0  # how often the rules file is checked for edits
 FINAL_FLUSH_SECONDS = 5.0  # on SIGTERM the outbox gets one bounded attempt (exit within 10 s)
 
 
@@ -71,7 +72,8 @@ class Daemon:
         """Periodic jobs; everything they act on is derived from the store, not kept here."""
         scheduler = AsyncIOScheduler(timezone="UTC")
         jobs = [(self.flush, 15.0, "outbox"), (self.retry_translations, 60.0, "translations"),
-                (self.tick, self.app.config.alerts.check_interval_seconds, "supervisor")]
+                (self.tick, self.app.config.alerts.check_interval_seconds, "supervisor"),
+                (self.watch_rules, RULES_WATCH_SECONDS, "rules")]
         beat = watchdog_interval()
         if beat is not None:
             jobs.append((self.watchdog, beat, "watchdog"))
@@ -89,10 +91,17 @@ class Daemon:
         if self.supervisor.alert_tick():
             await self.flush()
 
+    async def watch_rules(self) -> None:
+        """An edited rules file is picked up without a signal."""
+        if self.supervisor.reload_rules() or "rules" in self.supervisor.refused:
+            self.supervisor.write()
+
     def reload(self) -> None:
-        """SIGHUP: re-read templates (and rules), keeping the last good ones."""
+        """SIGHUP: re-read templates and rules, keeping the last good ones."""
         log.info("SIGHUP: reloading")
         self.supervisor.reload_templates()
+        self.supervisor.reload_rules(force=True)
+        self.supervisor.write()
 
     async def mail_loop(self) -> None:
         backoff = Backoff(initial=1.0, maximum=self._reconnect_max())

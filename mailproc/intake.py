@@ -31,6 +31,8 @@ from mailproc.model import (
     normalise_email,
 )
 from mailproc.render import Rendered
+from mailproc.routing import annotate
+from mailproc.triage import TriageDecision
 from mailproc.workflow import (
     Context,
     Decision,
@@ -59,6 +61,7 @@ class Gathered:
     translation_pending: bool
     fields: ReportFields
     attachments: tuple[AttachmentRecord, ...]
+    triage: TriageDecision | None = None  # what the rules said (category, priority, no_ack)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ def open_case(inbound: Inbound, gathered: Gathered, state: StateView,
     counter = f"case-{config.case_prefix}-{year}"
     number = state.counter(counter) + 1
     case = _new_case(f"{config.case_prefix}-{year}-{number:04d}", inbound, gathered, state, ctx)
+    if gathered.triage is not None:
+        annotate(case, gathered.triage)
     d = Decision(inbound.key, inbound.sha256, msg.message_id, Outcome.REPORT, Folder.PROCESSED,
                  "new-report", case=case, counters={counter: number},
                  scrub_archive=case.reporter.anonymous, language=case.language)
@@ -105,6 +110,9 @@ def open_case(inbound: Inbound, gathered: Gathered, state: StateView,
     d.message_index[root] = case.id
     case.message_ids.append(root)
     _notices(d, case, ctx)
+    if gathered.triage is not None and gathered.triage.no_ack:
+        _diary(d, "ack-skipped", f"no acknowledgement: rule {gathered.triage.rule}")
+        return d, None
     return d, _plan_ack(d, inbound, state, ctx)
 
 

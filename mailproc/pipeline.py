@@ -27,13 +27,15 @@ from mailproc.intake import (
     open_case,
     translation_arrived,
 )
-from mailproc.language import GuardedTranslator, Translation, detect_language
+from mailproc.language import Detection, GuardedTranslator, Translation, detect_language
 from mailproc.mailbox import RawMessage
 from mailproc.model import AttachmentRecord, Case, Outcome, ParsedMessage, normalise_email
 from mailproc.parse import UnparseableMessage, parse_message
 from mailproc.render import Renderer
+from mailproc.routing import rule_outcome, triage_input
 from mailproc.scrub import scrub_case, scrub_raw
-from mailproc.store import Done, Store, Transaction
+from mailproc.store import Done, Store, Transaction, sha256_hex
+from mailproc.triage import RuleSet, TriageDecision, evaluate
 from mailproc.workflow import Context, Decision, Inbound, dropped, quarantined, route
 
 log = logging.getLogger("mailproc.pipeline")
@@ -117,8 +119,12 @@ class Pipeline:
 
     def __init__(self, config: Config, store: Store, renderer: Renderer,
                  translator: GuardedTranslator | None, clock: Callable[[], datetime],
-                 rng: random.Random, pepper: bytes) -> None:
+                 rng: random.Random, pepper: bytes, rules: RuleSet | None = None,
+                 dry_run: bool = False) -> None:
         self.config, self.store, self.renderer = config, store, renderer
+        self.rules = rules  # None: no triage rules file; every human mail is a report
+        self.dry_run = dry_run  # `mailproc triage`: decide, but write nothing anywhere
+        self.last_triage: TriageDecision | None = None  # for --explain
         self.translator, self.clock, self.rng, self.pepper = translator, clock, rng, pepper
 
     def context(self) -> Context:
@@ -142,6 +148,13 @@ class Pipeline:
                                    decision.language, decision.reason))
         self.store.commit(txn)
         return handled
+
+    def decide_one(self, raw: RawMessage) -> tuple[Decision, TriageDecision | None]:
+        """Decide one message without archiving or committing anything (dry run)."""
+        self.last_triage = None
+        view = BatchView(self.store, Transaction())
+        decision, _dup = self._decide_safely(raw, sha256_hex(raw.data), view, self.context())
+        return decision, self.last_triage
 
     def _decide_safely(self, raw: RawMessage, sha: str, view: BatchView,
                        ctx: Context) -> tuple[Decision, str | None]:
@@ -179,7 +192,17 @@ class Pipeline:
         return self._report(inbound, raw.data, view, ctx), None
 
     def _report(self, inbound: Inbound, raw: bytes, view: BatchView, ctx: Context) -> Decision:
-        gathered = self.gather(inbound.message)
+        msg = inbound.message
+        detection, translation, pending = self.read(msg)
+        triage = self.last_triage = None
+        if self.rules is not None:
+            facts = triage_input(msg, len(raw), detection.language,
+                                 translation.text if translation else None)
+            triage = self.last_triage = evaluate(self.rules, facts)
+            ruled = rule_outcome(inbound, raw, triage, detection.language, ctx)
+            if ruled is not None:
+                return ruled
+        gathered = self.gather(msg, detection, translation, pending, triage)
         decision, plan = open_case(inbound, gathered, view, ctx)
         if plan is not None:
             translation = None
@@ -188,22 +211,27 @@ class Pipeline:
                     ack_translation_source(plan, ctx), "en", plan.target_language,
                     timeout=self.config.translation.ack_wait_seconds)
             attach_ack(decision, plan, translation, ctx)
-        if decision.scrub_archive and decision.case is not None:
+        if decision.scrub_archive and decision.case is not None and not self.dry_run:
             decision.case = scrub_case(decision.case, inbound.message.from_)
             clean_sha = self.store.archive(scrub_raw(inbound.message))
             decision.case.source_sha256 = clean_sha
             view.txn.drop_archive.append(inbound.sha256)
         return decision
 
-    def gather(self, msg: ParsedMessage) -> Gathered:
-        """Language, translation (short budget), report fields, stored attachments."""
+    def read(self, msg: ParsedMessage) -> tuple[Detection, Translation | None, bool]:
+        """Language and translation (within the acknowledgement's short budget)."""
         detection = detect_language(f"{msg.subject}\n{msg.text}", self.config.committee_languages)
         translation, pending = self.translate_report(msg.text, detection.language,
                                                      self.config.translation.ack_wait_seconds)
+        return detection, translation, pending
+
+    def gather(self, msg: ParsedMessage, detection: Detection, translation: Translation | None,
+               pending: bool, triage: TriageDecision | None = None) -> Gathered:
+        """Report fields and stored attachments, for a message that opens a case."""
         ignore = [self.config.conduct_address] + ([msg.from_.email] if msg.from_ else [])
         fields = extract_report(msg.text, translation.text if translation else None,
                                 detection.language, ignore_emails=ignore)
-        return Gathered(detection, translation, pending, fields, self._attachments(msg))
+        return Gathered(detection, translation, pending, fields, self._attachments(msg), triage)
 
     def translate_report(self, text: str, language: str,
                          budget: float) -> tuple[Translation | None, bool]:
@@ -253,7 +281,7 @@ class Pipeline:
                     sha256=None, note=f"kept out of the case: {att.size} bytes is over the "
                                       f"{cap}-byte limit; the full message is in the archive"))
                 continue
-            sha = self.store.put_blob(att.payload)
+            sha = sha256_hex(att.payload) if self.dry_run else self.store.put_blob(att.payload)
             records.append(AttachmentRecord(filename=att.filename,
                                             content_type=att.content_type,
                                             size=att.size, sha256=sha))

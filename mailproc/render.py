@@ -294,6 +294,17 @@ SAMPLE_CONTEXTS: dict[str, dict[str, object]] = {
         "received_at": "2026-03-14 09:30 UTC", "folder": "Quarantine",
     },
     "translated_notice": {"language_name": "Spanish", "original_language_name": "English"},
+    "route_forward": {
+        "rule": "route-sponsorship", "route_name": "sponsorship",
+        "conduct_address": "conduct@example.org",
+        "committee_name": "Example Community Code of Conduct committee",
+    },
+    "route_reply": {
+        "route_name": "sponsorship", "route_address": "sponsors@example.org",
+        "subject": "Sponsoring your conference", "conduct_address": "conduct@example.org",
+        "committee_name": "Example Community Code of Conduct committee",
+        "community_name": "the Example Community",
+    },
     "admin_alert": {
         "kind": "outbox-failing", "summary": "2 outgoing mail(s) undelivered for over 60 minutes",
         "details": ["ack for COC-2026-0001: SMTPConnectError"], "since": "2026-03-14 09:30 UTC",

@@ -23,6 +23,7 @@ from mailproc.model import Address, Outgoing
 from mailproc.render import Renderer
 from mailproc.storage import atomic_write
 from mailproc.store import Transaction
+from mailproc.triage import load_rules
 from mailproc.workflow import format_time, outgoing_mail
 from mailproc.yamlsource import ConfigError
 
@@ -43,7 +44,9 @@ class Supervisor:
         now = app.clock()
         self.snapshot = Snapshot(pid=os.getpid(), started_at=now, updated_at=now,
                                  mailbox_kind=mailbox_kind, mailbox_mode=mailbox_mode,
-                                 templates_version=tree_version(app.config.templates_dir))
+                                 templates_version=tree_version(app.config.templates_dir),
+                                 rules_version=(app.pipeline.rules.version
+                                                if app.pipeline.rules is not None else None))
         self.refused: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     # ------------------------------------------------------------------ mailbox health
@@ -101,6 +104,33 @@ class Supervisor:
         return outgoing_mail(spec, None, "admin-alert", app.pipeline.context())
 
     # ------------------------------------------------------------------ reload
+
+    def reload_rules(self, force: bool = False) -> bool:
+        """Swap in edited triage rules if they load cleanly; otherwise keep the last good."""
+        config, pipeline = self.app.config, self.app.pipeline
+        path = config.triage_rules
+        if not path.exists():
+            return False
+        version = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        current = pipeline.rules.version if pipeline.rules is not None else None
+        refused = self.refused.get("rules", ("", ()))[0]
+        if not force and version in (current, refused):
+            return False
+        try:
+            rules = load_rules(path, config.routes, config.conduct_address)
+        except ConfigError as exc:
+            problems = tuple(str(p) for p in exc.problems)
+            self.refused["rules"] = (version, problems)
+            log.error("triage rules refused, keeping the last good ones (%s): %d problem(s)",
+                      current, len(problems))
+            for problem in problems:
+                log.error("  %s", problem)
+            return False
+        self.refused.pop("rules", None)
+        pipeline.rules = rules
+        self.snapshot.rules_version = rules.version
+        log.info("triage rules reloaded (version %s, %d rules)", rules.version, len(rules.rules))
+        return True
 
     def reload_templates(self) -> bool:
         """Swap in edited templates if they all check out; otherwise keep the old ones."""
