@@ -31,6 +31,7 @@ class MailSpec:
     from_name: str = ""
     language: str | None = None  # Content-Language of the body
     attach_message: bytes | None = None  # an original mail, attached as message/rfc822
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (filename, content type, bytes)
     extra_headers: tuple[tuple[str, str], ...] = field(default=())
 
 
@@ -70,4 +71,9 @@ def build_mail(spec: MailSpec, sender: str, message_id: str, now: datetime) -> s
     if spec.attach_message is not None:
         original = message_from_bytes(spec.attach_message, policy=default)
         msg.add_attachment(original, filename="original.eml")
+    for filename, ctype, payload in spec.attachments:
+        maintype, _, subtype = ctype.partition("/")
+        if maintype in ("message", "multipart") or not subtype:
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
     return msg.as_string()

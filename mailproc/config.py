@@ -294,6 +294,7 @@ class Config(Strict):
     # Where triage rules send mail that is not about conduct: name -> address.
     routes: dict[str, str] = Field(default_factory=dict)
     triage_rules: Path = Path("rules/triage.yaml")
+    consequences: Path = Path("rules/consequences.yaml")
     # Where this file was loaded from; set by `load_config`, not by the YAML.
     source: Path | None = Field(default=None, exclude=True)
 
@@ -353,8 +354,10 @@ class Config(Strict):
         return self.mailbox.maildir_folders.name_of(folder)
 
     def member_by_email(self, email: str) -> Member | None:
+        """The roster member using this address (their email or one of their aliases)."""
         key = normalise_email(email)
-        return next((m for m in self.roster if normalise_email(m.email) == key), None)
+        return next((m for m in self.roster if key in
+                     {normalise_email(a) for a in [m.email, *m.aliases]}), None)
 
 
 def _check_email(value: str) -> str:
@@ -395,6 +398,7 @@ def load_config(path: Path) -> Config:
         "data_dir": _resolve(base, config.data_dir),
         "templates_dir": _resolve(base, config.templates_dir),
         "triage_rules": _resolve(base, config.triage_rules),
+        "consequences": _resolve(base, config.consequences),
     }
     mailbox = config.mailbox
     if mailbox.maildir is not None:

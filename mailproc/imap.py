@@ -1,9 +1,9 @@
 """The IMAP mailbox source: imapclient, blocking (the daemon runs it in a thread).
 
-Keys are "imap:<uidvalidity>:<uid>". Messages are read with BODY.PEEK[] (\\Seen stays unset),
-moved with one UID MOVE per folder (COPY + \\Deleted + UID EXPUNGE without MOVE), and new mail
-is awaited with IDLE (renewed before the server's 29-minute limit) or by polling. Every socket
-or protocol failure becomes MailboxError, including a connection that died during IDLE.
+Keys are "imap:<uidvalidity>:<uid>"; login (password or XOAUTH2) is in imapauth. Messages are read
+with BODY.PEEK[] (\\Seen stays unset), moved with one UID MOVE per folder (COPY + \\Deleted + UID
+EXPUNGE without MOVE), and awaited with IDLE (renewed before the 29-minute limit) or by polling.
+Every socket or protocol failure becomes MailboxError, including a connection dead during IDLE.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from imapclient import DELETED, IMAPClient
 
 from mailproc.config import ImapConfig, TlsMode
+from mailproc.imapauth import log_in, read_credentials, redact
 from mailproc.mailbox import MailboxError, RawMessage
 from mailproc.model import Folder
 
@@ -81,13 +82,20 @@ class ImapSource:
     # ----------------------------------------------------------------- connection
 
     @contextmanager
-    def _guard(self, what: str) -> Iterator[None]:
-        """Turn socket and IMAP errors into MailboxError and drop the broken connection."""
+    def _guard(self, what: str, hide: tuple[str, ...] = ()) -> Iterator[None]:
+        """Turn socket and IMAP errors into MailboxError and drop the broken connection.
+
+        Secrets in `hide` are cut out of the message, and the original exception is not
+        chained then (a traceback would print its text).
+        """
         try:
             yield
         except _ERRORS as exc:
             self._drop()
-            raise MailboxError(f"IMAP {what} failed: {type(exc).__name__}: {exc}"[:300]) from exc
+            text = redact(f"IMAP {what} failed: {type(exc).__name__}: {exc}", hide)[:300]
+            if hide:
+                raise MailboxError(text) from None
+            raise MailboxError(text) from exc
 
     def _drop(self) -> None:
         client, self._client = self._client, None
@@ -106,10 +114,10 @@ class ImapSource:
     def open(self) -> None:
         """Connect, log in, read capabilities, select the inbox."""
         self._drop()
-        username, password = self._credentials()
-        with self._guard("connect"):
+        creds = read_credentials(self.cfg)  # afresh each time: OAuth2 access tokens expire
+        with self._guard("connect", hide=creds.hidden()):
             self._client = self._connect()
-            self._client.login(username, password)
+            log_in(self._client, creds)
             # MOVE and UIDPLUS are advertised only after login.
             self.capabilities = frozenset(
                 c.decode().upper() for c in self._client.capabilities())
@@ -117,16 +125,9 @@ class ImapSource:
         self._touch()
         self._folders = set()
         self.mode = "idle" if self.cfg.idle and "IDLE" in self.capabilities else "poll"
-        log.info("IMAP connected (tls %s, uidvalidity %s, %s mode, MOVE %s)", self.cfg.tls,
-                 self.uidvalidity, self.mode, "MOVE" in self.capabilities)
-
-    def _credentials(self) -> tuple[str, str]:
-        if not self.cfg.username or self.cfg.password is None:
-            raise MailboxError("IMAP needs username: and password: in the mailbox config")
-        try:
-            return self.cfg.username, self.cfg.password.reveal()
-        except ValueError as exc:
-            raise MailboxError(f"IMAP password: {exc}") from exc
+        log.info("IMAP connected (tls %s, auth %s, uidvalidity %s, %s mode, MOVE %s)",
+                 self.cfg.tls, creds.method, self.uidvalidity, self.mode,
+                 "MOVE" in self.capabilities)
 
     def _connect(self) -> IMAPClient:
         implicit = self.cfg.tls is TlsMode.IMPLICIT

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from mailproc.classify import is_no_reply_sender
 from mailproc.codenames import new_code_name
 from mailproc.compose import MailSpec
+from mailproc.config import Member
+from mailproc.identity import identifiers, matches_member
 from mailproc.language import Detection, Translation
 from mailproc.model import (
     Address,
@@ -62,6 +64,7 @@ class Gathered:
     fields: ReportFields
     attachments: tuple[AttachmentRecord, ...]
     triage: TriageDecision | None = None  # what the rules said (category, priority, no_ack)
+    taker: str | None = None  # the member who filed it (#intake): cleared, no notice
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,13 @@ def open_case(inbound: Inbound, gathered: Gathered, state: StateView,
     case = _new_case(f"{config.case_prefix}-{year}-{number:04d}", inbound, gathered, state, ctx)
     if gathered.triage is not None:
         annotate(case, gathered.triage)
+    if gathered.taker:
+        case.taker = gathered.taker
+        case.cleared.append(gathered.taker)
+        case.disclosed.append(gathered.taker)
+    case.identifiers = identifiers(case, ctx.pepper)
+    if case.reporter.email:
+        case.reporter_hash = sender_hash(case.reporter.email, ctx.pepper)
     d = Decision(inbound.key, inbound.sha256, msg.message_id, Outcome.REPORT, Folder.PROCESSED,
                  "new-report", case=case, counters={counter: number},
                  scrub_archive=case.reporter.anonymous, language=case.language)
@@ -159,21 +169,27 @@ def _diary(d: Decision, kind: str, detail: str, sha: str | None = None,
                               actor=actor, detail=detail, message_sha256=sha))
 
 
-def _involved(case: Case) -> set[str]:
-    emails = {normalise_email(p.email) for p in case.reported if p.email}
-    if case.reporter.email:
-        emails.add(normalise_email(case.reporter.email))
-    return emails
+def _is_involved(member: Member, case: Case) -> bool:
+    """The member is the reporter or a reported person (email, aliases, handles, name)."""
+    own = {normalise_email(a) for a in [member.email, *member.aliases]}
+    if case.reporter.email and normalise_email(case.reporter.email) in own:
+        return True
+    return any(matches_member(p, member.email, member.name, member.aliases, member.handles)
+               for p in case.reported)
 
 
 def _notices(d: Decision, case: Case, ctx: Context) -> None:
     """One short notice per member; a member who is the reporter or reported gets none."""
-    config, involved = ctx.config, _involved(case)
+    config = ctx.config
     for member in config.roster:
-        if normalise_email(member.email) in involved:
-            case.conflicts.append(normalise_email(member.email))
+        email = normalise_email(member.email)
+        if email in case.conflicts or email == case.taker:
+            continue
+        if _is_involved(member, case):
+            case.conflicts.append(email)
+            case.member_involved = True
             _diary(d, "recused", "a committee member is involved in this report; "
-                                 "they get no notice", actor=normalise_email(member.email))
+                                 "they get no notice", actor=email)
             continue
         lang = next((x for x in member.languages if ctx.renderer.has("notice", x)), "en")
         rendered = ctx.renderer.render("notice", lang, {
@@ -195,6 +211,26 @@ def _notices(d: Decision, case: Case, ctx: Context) -> None:
         d.message_index[mail.id] = case.id
         case.message_ids.append(mail.id)
         _diary(d, "notice", f"new-case notice sent ({lang})", actor=normalise_email(member.email))
+    if case.member_involved:
+        _tell_chair(d, case, ctx)
+
+
+def _tell_chair(d: Decision, case: Case, ctx: Context) -> None:
+    """The chair learns that a member is involved (not who, nor anything of the report)."""
+    for chair in (m for m in ctx.config.roster if m.chair):
+        if normalise_email(chair.email) in case.conflicts:
+            continue
+        rendered = ctx.renderer.render("committee_update", "en", {
+            "member_name": chair.name, "committee_name": ctx.config.committee_name,
+            "case": {"id": case.id, "code_name": case.code_name, "status": case.status.value,
+                     "received_at": format_time(case.received_at, ctx.config),
+                     "urgent": case.triage.urgent},
+            "lines": ["A committee member is involved in this case (as the reporter or the "
+                      "reported person). They got no notice and cannot see or act on it."]})
+        spec = MailSpec(to=(Address(chair.name, chair.email),), subject=rendered.subject,
+                        body=rendered.body,
+                        references=(thread_root(case.id, ctx.config.message_id_domain),))
+        d.outgoing.append(outgoing_mail(spec, case.id, "chair-notice", ctx))
 
 
 def _plan_ack(d: Decision, inbound: Inbound, state: StateView, ctx: Context) -> AckPlan | None:

@@ -193,6 +193,30 @@ class Risk(Record):
     score: int | None = None
 
 
+class Motion(Record):
+    """A proposal put to the cleared members (`#propose`), decided by their votes."""
+
+    number: int
+    text: str
+    proposed_by: str
+    at: datetime
+    violation: bool | None = None
+    consequences: list[str] = Field(default_factory=list)
+    votes: dict[str, str] = Field(default_factory=dict)  # member email -> yes | no | abstain
+    status: str = "open"  # open | passed | failed
+    decided_at: datetime | None = None
+
+
+class Confirmation(Record):
+    """A destructive command waiting for `#confirm CODE` from the same member."""
+
+    code: str
+    member: str
+    command: str
+    args: str
+    expires: datetime
+
+
 class Followup(Record):
     at: datetime
     sha256: str
@@ -227,6 +251,19 @@ class Case(Record):
     decision: str | None = None
     deadlines: dict[str, datetime | None] = Field(default_factory=dict)
     followups: list[Followup] = Field(default_factory=list)
+    kind: str | None = None  # enforcement | conflict-resolution (seed 002)
+    member_involved: bool = False  # a committee member is the reporter or the reported person
+    taker: str | None = None  # the member who filed it with #intake
+    links: list[str] = Field(default_factory=list)
+    motions: list[Motion] = Field(default_factory=list)
+    summary: str | None = None
+    public_summary: str | None = None  # the transparency report's line (`public:`)
+    closed_at: datetime | None = None
+    identifiers: list[str] = Field(default_factory=list)  # keyed hashes of who was reported
+    reporter_hash: str | None = None  # keyed hash of the reporter's address
+    confirmations: list[Confirmation] = Field(default_factory=list)
+    disclosed: list[str] = Field(default_factory=list)  # members who got the full report
+    escrow_matches: list[str] = Field(default_factory=list)
     # Message-IDs (no brackets) of every mail sent or received for this case: threading.
     message_ids: list[str] = Field(default_factory=list)
     source_sha256: str | None = None

@@ -19,6 +19,7 @@ from email.policy import compat32
 
 from mailproc.classify import Envelope, machine_reason
 from mailproc.config import Config
+from mailproc.consequences import load_ladder
 from mailproc.extract import extract_report
 from mailproc.intake import (
     Gathered,
@@ -125,6 +126,7 @@ class Pipeline:
         self.rules = rules  # None: no triage rules file; every human mail is a report
         self.dry_run = dry_run  # `mailproc triage`: decide, but write nothing anywhere
         self.last_triage: TriageDecision | None = None  # for --explain
+        self.ladder = load_ladder(config.consequences)
         self.translator, self.clock, self.rng, self.pepper = translator, clock, rng, pepper
 
     def context(self) -> Context:
@@ -186,6 +188,13 @@ class Pipeline:
         except UnparseableMessage as exc:
             return quarantined(raw.key, sha, mid, f"unparseable: {exc.reason}", ctx), None
         inbound = Inbound(raw.key, sha, msg)
+        member = self.config.member_by_email(msg.from_.email) if msg.from_ else None
+        if member is not None:
+            from mailproc.memberflow import member_mail
+
+            decided = member_mail(self, inbound, raw.data, member, view, ctx)
+            if decided is not None:
+                return decided, None
         routed = route(inbound, view, ctx)
         if routed is not None:
             return routed, None

@@ -90,6 +90,7 @@ class Store:
         self.message_to_case: dict[str, str] = {}
         self.code_names: set[str] = set()
         self.translation_pending: set[str] = set()
+        self.by_identifier: dict[str, set[str]] = {}  # keyed identifier -> case ids
         self._acks: Counter[tuple[str, str]] = Counter()
         self._counters: dict[str, int] = {}
         self._flags: dict[str, str] = {}
@@ -133,6 +134,8 @@ class Store:
                 self.message_to_case[str(rec["mid"])] = str(rec["case"])
             elif rec.get("e") == "case":
                 self.code_names.add(str(rec["code"]))
+            elif rec.get("e") == "id":
+                self.by_identifier.setdefault(str(rec["h"]), set()).add(str(rec["case"]))
             elif rec.get("e") == "tp":
                 (self.translation_pending.add if rec["on"] else
                  self.translation_pending.discard)(str(rec["case"]))
@@ -163,6 +166,15 @@ class Store:
 
     def read_archive(self, sha: str) -> bytes:
         return self.archive_path(sha).read_bytes()
+
+    def read_blob(self, sha: str) -> bytes | None:
+        path = self.root / "blobs" / sha[:2] / sha
+        return path.read_bytes() if path.exists() else None
+
+    def related_cases(self, identifiers: list[str]) -> list[Case]:
+        """Every case that names one of these (keyed) identifiers."""
+        ids = sorted({c for h in identifiers for c in self.by_identifier.get(h, ())})
+        return [c for c in (self.get_case(i) for i in ids) if c is not None]
 
     def put_blob(self, data: bytes) -> str:
         sha = sha256_hex(data)
@@ -281,6 +293,10 @@ class Store:
         index += [{"e": "case", "id": c.id, "code": c.code_name} for c in txn.cases.values()
                   if c.code_name not in self.code_names]
         for case in txn.cases.values():
+            for ident in case.identifiers:
+                if case.id not in self.by_identifier.setdefault(ident, set()):
+                    self.by_identifier[ident].add(case.id)
+                    index.append({"e": "id", "h": ident, "case": case.id})
             if case.translation_pending != (case.id in self.translation_pending):
                 index.append({"e": "tp", "case": case.id, "on": case.translation_pending})
                 (self.translation_pending.add if case.translation_pending else

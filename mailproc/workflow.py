@@ -159,36 +159,11 @@ def thread_case(msg: ParsedMessage, state: StateView, config: Config) -> Case | 
 
 
 def route(inbound: Inbound, state: StateView, ctx: Context) -> Decision | None:
-    """Committee mail and follow-ups; None when the message is (so far) a new report."""
-    msg = inbound.message
-    case = thread_case(msg, state, ctx.config)
-    member = ctx.config.member_by_email(msg.from_.email) if msg.from_ else None
-    if member is not None and (case is not None or _has_command_line(msg.text)):
-        return _committee_mail(inbound, case, member.email, ctx)
+    """A follow-up to a known case; None when the message is (so far) a new report."""
+    case = thread_case(inbound.message, state, ctx.config)
     if case is not None:
         return _followup(inbound, case, ctx)
     return None
-
-
-_COMMAND_LINE = re.compile(r"^\s*#[a-z]", re.IGNORECASE | re.MULTILINE)
-
-
-def _has_command_line(text: str) -> bool:
-    return bool(_COMMAND_LINE.search(text))
-
-
-def _committee_mail(inbound: Inbound, case: Case | None, member: str,
-                    ctx: Context) -> Decision:
-    """Recorded for the command processor (a later issue); nothing is answered yet."""
-    d = Decision(inbound.key, inbound.sha256, inbound.message.message_id, Outcome.COMMAND,
-                 Folder.PROCESSED, "committee-mail")
-    if case is not None:
-        d.related_case = case.id
-        d.diary.append(DiaryEntry(case_id=case.id, at=ctx.now, kind="member-mail",
-                                  actor=normalise_email(member),
-                                  message_sha256=inbound.sha256))
-        _index(d, case, inbound.message.message_id)
-    return d
 
 
 def _followup(inbound: Inbound, case: Case, ctx: Context) -> Decision:

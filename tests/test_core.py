@@ -194,9 +194,21 @@ def test_reply_to_our_ack_is_a_followup_and_tag_needs_the_reporter() -> None:
     assert stranger.outcome is Outcome.REPORT and stranger.case_id != first.case_id
 
 
-def test_member_mail_with_a_command_is_committee_mail() -> None:
-    d = decide(mail("alice@example.org", "status", "#list"), MemoryState())
-    assert d.outcome is Outcome.COMMAND and d.outgoing == []
+def test_unauthenticated_member_mail_is_refused_and_not_answered() -> None:
+    from mailproc.commandparse import parse_reply
+    from mailproc.commands import MemberMail
+    from mailproc.committee import handle
+    from mailproc.consequences import DEFAULT
+
+    raw = mail("alice@example.org", "status", "#list")
+    msg = parse_message(raw)
+    member = CONFIG.roster[0]
+    d = handle(Inbound("k", "0" * 64, msg), MemberMail(
+        member=member, case=None, reply=parse_reply(msg.text), authenticated=False,
+        by_token=False, auth_reason="no trusted Authentication-Results", attachments={},
+        related=(), translations={}, ladder=DEFAULT, member_cases=()), ctx())
+    assert d.outcome is Outcome.COMMAND and d.reason == "refused:unauthenticated"
+    assert d.outgoing == []
 
 
 def test_member_who_is_reported_gets_no_notice_and_is_recorded_as_conflicted() -> None:

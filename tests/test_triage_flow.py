@@ -149,7 +149,8 @@ def test_edited_rules_are_picked_up_and_a_broken_edit_keeps_the_last_good(
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=15)
     (alert,) = _to(smtp_server, ADMIN)
-    assert b"triage.yaml" in alert.data and b"refused" in alert.data
+    text = alert.message.get_body(("plain",)).get_content()
+    assert "triage.yaml" in text and "refused" in text
     assert b"rules refused" in err
     assert out.count(b"rule:hackathon") == 2
 
