@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
     handler = {"check": cmd_check, "run": cmd_run, "cases": cmd_cases, "show": cmd_show,
-               "status": cmd_status, "triage": cmd_triage}
+               "status": cmd_status, "triage": cmd_triage, "diary": cmd_diary,
+               "verify": cmd_verify, "members": cmd_members}
     try:
         return handler[args.command](config, args, sys.stdout)
     except ConfigError as exc:
@@ -64,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     triage.add_argument("--json", action="store_true")
     triage.add_argument("--dry-run", action="store_true", help="(always: it changes nothing)")
     triage.add_argument("--no-translate", action="store_true")
+    diary = sub.add_parser("diary", help="a case's diary, oldest first")
+    diary.add_argument("case_id")
+    diary.add_argument("--json", action="store_true")
+    sub.add_parser("verify", help="check every case diary's hash chain; exit 0 or 1")
+    members = sub.add_parser("members", help="committee membership")
+    members.add_argument("action", choices=["remove", "list"])
+    members.add_argument("email", nargs="?")
     status = sub.add_parser("status", help="health for monitoring: exit 0 healthy, 1 degraded, "
                                            "2 down")
     status.add_argument("--json", action="store_true")
@@ -139,12 +147,17 @@ MASTER_LOG_KEYS = ("id", "received_at", "status", "language", "about", "urgent")
 
 
 def master_log_row(case: Case) -> dict[str, object]:
-    """One row of the master incident log (seed 002)."""
+    """One row of the master incident log (seed 002): reporter, about, kind, risk, lead."""
     about = ", ".join(p.name or p.handle or p.email or "?" for p in case.reported) or "-"
+    risk = case.risk
     return {"id": case.id, "code_name": case.code_name,
             "received_at": case.received_at.isoformat(), "status": case.status.value,
             "language": case.language, "about": about, "urgent": case.triage.urgent,
-            "priority": case.triage.priority,
+            "priority": case.triage.priority, "kind": case.kind,
+            "summary": case.summary or case.triage.category,
+            "risk": (f"{risk.impact} * {risk.likelihood} = {risk.score}"
+                     if risk.score is not None else None),
+            "lead": case.owners.lead,
             "reporter": "anonymous" if case.reporter.anonymous else (
                 case.reporter.name or case.reporter.email or "-")}
 
@@ -154,11 +167,15 @@ def cmd_cases(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
-    out.write(f"{'id':<16} {'received':<17} {'status':<14} {'lang':<5} {'urgent':<7} about\n")
+    out.write(f"{'id':<15} {'received':<11} {'status':<13} {'lang':<4} {'urgent':<6} "
+              f"{'reporter':<18} {'about':<18} {'kind':<12} {'risk':<10} {'lead':<20} "
+              "summary\n")
     for r in rows:
-        out.write(f"{r['id']!s:<16} {str(r['received_at'])[:16]:<17} {r['status']!s:<14} "
-                  f"{r['language'] or '-'!s:<5} {'URGENT' if r['urgent'] else '':<7} "
-                  f"{r['about']}\n")
+        out.write(f"{r['id']!s:<15} {str(r['received_at'])[:10]:<11} {r['status']!s:<13} "
+                  f"{r['language'] or '-'!s:<4} {'URGENT' if r['urgent'] else '':<6} "
+                  f"{str(r['reporter'])[:18]:<18} {str(r['about'])[:18]:<18} "
+                  f"{r['kind'] or '-'!s:<12} {r['risk'] or '-'!s:<10} {r['lead'] or '-'!s:<20} "
+                  f"{r['summary'] or '-'}\n")
     return 0
 
 
@@ -176,6 +193,52 @@ def cmd_show(config: Config, args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"{key}:\n  " + str(value).replace("\n", "\n  ") + "\n")
         elif value not in (None, [], {}, ""):
             out.write(f"{key}: {json.dumps(value, ensure_ascii=False)}\n")
+    return 0
+
+
+def cmd_diary(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    store = _open_read_only(config)
+    case_id = args.case_id.upper()
+    if store.get_case(case_id) is None:
+        print(f"mailproc: no case {args.case_id}", file=sys.stderr)
+        return 1
+    entries = store.diary(case_id)
+    if args.json:
+        out.write(json.dumps([e.model_dump(mode="json") for e in entries], indent=2,
+                             ensure_ascii=False) + "\n")
+        return 0
+    for e in entries:
+        out.write(f"{e.at.isoformat(timespec='seconds')}  {e.kind:<20} {e.actor:<24} "
+                  f"{e.detail}\n")
+    return 0
+
+
+def cmd_verify(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    problems = _open_read_only(config).verify()
+    for problem in problems:
+        out.write(f"BROKEN {problem}\n")
+    if not problems:
+        out.write("ok: every case diary's hash chain is intact\n")
+    return 1 if problems else 0
+
+
+def cmd_members(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from mailproc.revocation import Revocations
+
+    revoked = Revocations(config.data_dir)
+    if args.action == "list":
+        gone = revoked.emails()
+        for m in config.roster:
+            flags = (" (chair)" if m.chair else "") + (" REMOVED" if m.email.lower() in gone
+                                                     else "")
+            out.write(f"{m.email:<32} {m.name}{flags}\n")
+        return 0
+    if not args.email or config.member_by_email(args.email) is None:
+        print("mailproc: give the email of a roster member to remove", file=sys.stderr)
+        return EXIT_CONFIG
+    revoked.add(args.email)
+    out.write(f"{args.email}: removed now (no more mail, commands refused); also delete them "
+              "from the roster in the config file\n")
     return 0
 
 

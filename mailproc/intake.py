@@ -120,6 +120,7 @@ def open_case(inbound: Inbound, gathered: Gathered, state: StateView,
     d.message_index[root] = case.id
     case.message_ids.append(root)
     _notices(d, case, ctx)
+    _escrow_matches(d, case, state, ctx)
     if gathered.triage is not None and gathered.triage.no_ack:
         _diary(d, "ack-skipped", f"no acknowledgement: rule {gathered.triage.rule}")
         return d, None
@@ -213,6 +214,55 @@ def _notices(d: Decision, case: Case, ctx: Context) -> None:
         _diary(d, "notice", f"new-case notice sent ({lang})", actor=normalise_email(member.email))
     if case.member_involved:
         _tell_chair(d, case, ctx)
+
+
+def _escrow_matches(d: Decision, case: Case, state: StateView, ctx: Context) -> None:
+    """Escrowed reports about the same person from someone else: tell, and ask consent."""
+    for held in state.related_cases(case.identifiers):
+        different = held.reporter_hash is None or held.reporter_hash != case.reporter_hash
+        if held.id == case.id or held.status is not CaseStatus.ESCROWED or not different:
+            continue
+        case.escrow_matches.append(held.id)
+        _diary(d, "escrow-match", f"names the same person as escrowed case {held.id}")
+        d.diary.append(DiaryEntry(case_id=held.id, at=ctx.now, kind="escrow-match",
+                                  detail=f"{case.id}, from a different reporter, names the "
+                                         "same person; the reporter is asked for consent"))
+        tell_cleared(d, held, ctx, [
+            f"A new report ({case.id}) from a different reporter names the same person as "
+            f"this escrowed case. Its reporter is being asked whether we may act on it."])
+        _ask_consent(d, held, ctx)
+
+
+def tell_cleared(d: Decision, case: Case, ctx: Context, lines: list[str]) -> None:
+    for member in ctx.config.roster:
+        email = normalise_email(member.email)
+        if email not in case.cleared or email in case.conflicts:
+            continue
+        rendered = ctx.renderer.render("committee_update", "en", {
+            "member_name": member.name, "committee_name": ctx.config.committee_name,
+            "case": {"id": case.id, "code_name": case.code_name, "status": case.status.value,
+                     "received_at": format_time(case.received_at, ctx.config),
+                     "urgent": case.triage.urgent}, "lines": lines})
+        spec = MailSpec(to=(Address(member.name, member.email),), subject=rendered.subject,
+                        body=rendered.body,
+                        references=(thread_root(case.id, ctx.config.message_id_domain),))
+        d.outgoing.append(outgoing_mail(spec, case.id, "committee_update", ctx))
+
+
+def _ask_consent(d: Decision, held: Case, ctx: Context) -> None:
+    """The escrowed reporter, individually, in their language: may we act on your report?"""
+    if held.reporter.anonymous or not held.reporter.email:
+        return
+    lang = held.language if held.language and ctx.renderer.has("escrow_consent",
+                                                               held.language) else "en"
+    rendered = ctx.renderer.render("escrow_consent", lang, {
+        "case": {"id": held.id}, "committee_name": ctx.config.committee_name})
+    spec = MailSpec(to=(Address(held.reporter.name or "", held.reporter.email),),
+                    subject=rendered.subject, body=rendered.body, language=lang,
+                    references=(thread_root(held.id, ctx.config.message_id_domain),))
+    mail = outgoing_mail(spec, held.id, "escrow-consent", ctx)
+    d.outgoing.append(mail)
+    d.message_index[mail.id] = held.id  # the answer lands on the escrowed case
 
 
 def _tell_chair(d: Decision, case: Case, ctx: Context) -> None:

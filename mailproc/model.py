@@ -278,6 +278,8 @@ class DiaryEntry(Record):
     actor: str = "system"
     detail: str = ""
     message_sha256: str | None = None
+    prev_hash: str | None = None  # set by the store: the chain that makes edits evident
+    hash: str | None = None
 
 
 class Outgoing(Record):

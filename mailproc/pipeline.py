@@ -31,8 +31,10 @@ from mailproc.intake import (
 from mailproc.language import Detection, GuardedTranslator, Translation, detect_language
 from mailproc.mailbox import RawMessage
 from mailproc.model import AttachmentRecord, Case, Outcome, ParsedMessage, normalise_email
+from mailproc.offboarding import offboard, removed_member
 from mailproc.parse import UnparseableMessage, parse_message
 from mailproc.render import Renderer
+from mailproc.revocation import Revocations
 from mailproc.routing import rule_outcome, triage_input
 from mailproc.scrub import scrub_case, scrub_raw
 from mailproc.store import Done, Store, Transaction, sha256_hex
@@ -40,7 +42,7 @@ from mailproc.triage import RuleSet, TriageDecision, evaluate
 from mailproc.workflow import Context, Decision, Inbound, dropped, quarantined, route
 
 log = logging.getLogger("mailproc.pipeline")
-MAX_ATTEMPTS = 3  # a message that crashed the daemon this often is quarantined, not retried
+MAX_ATTEMPTS = 3  # handled alone this often without finishing: quarantined, not retried
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,12 @@ class BatchView:
         batch = sum(1 for d in self.txn.done
                     if d.ack_to == sender_hash and d.at.date().isoformat() == day)
         return self.store.acks_on(sender_hash, day) + batch
+
+    def related_cases(self, identifiers: list[str]) -> list[Case]:
+        wanted = set(identifiers)
+        found = {c.id: c for c in self.store.related_cases(identifiers)}
+        found.update({c.id: c for c in self.txn.cases.values() if wanted & set(c.identifiers)})
+        return [found[k] for k in sorted(found)]
 
     def duplicate_of(self, sha: str, message_id: str | None) -> Done | None:
         for done in self.txn.done:
@@ -127,6 +135,9 @@ class Pipeline:
         self.dry_run = dry_run  # `mailproc triage`: decide, but write nothing anywhere
         self.last_triage: TriageDecision | None = None  # for --explain
         self.ladder = load_ladder(config.consequences)
+        self.full_config = config  # the roster as configured; `config` drops removed members
+        self.revocations = Revocations(config.data_dir)
+        self.removed: frozenset[str] = frozenset()
         self.translator, self.clock, self.rng, self.pepper = translator, clock, rng, pepper
 
     def context(self) -> Context:
@@ -134,22 +145,44 @@ class Pipeline:
 
     def handle_batch(self, raws: Sequence[RawMessage]) -> list[Handled]:
         """Archive, decide and commit a batch; returns one line per message handled."""
+        self.apply_revocations()
         fresh = [r for r in raws if not self.store.is_done(r.key)]
-        if not fresh:
-            return []
+        # A message received before but never finished was in a batch when the daemon died:
+        # handle each of those alone, so that only the one that kills the daemon is blamed.
+        suspects = [r for r in fresh if self.store.received[r.key] > 0]
+        healthy = [r for r in fresh if self.store.received[r.key] == 0]
+        handled = self._batch(healthy) if healthy else []
+        for raw in suspects:
+            handled += self._batch([raw], alone=True)
+        return handled
+
+    def _batch(self, raws: list[RawMessage], alone: bool = False) -> list[Handled]:
         ctx = self.context()
-        shas = [self.store.archive(r.data) for r in fresh]
-        self.store.record_received([(r.key, s, ctx.now) for r, s in zip(fresh, shas, strict=True)])
+        shas = [self.store.archive(r.data) for r in raws]
+        self.store.record_received([(r.key, s, ctx.now) for r, s in zip(raws, shas, strict=True)])
+        if alone:
+            self.store.record_try(raws[0].key, shas[0], ctx.now)
         txn = Transaction()
         view = BatchView(self.store, txn)
         handled = []
-        for raw, sha in zip(fresh, shas, strict=True):
+        for raw, sha in zip(raws, shas, strict=True):
             decision, dup = self._decide_safely(raw, sha, view, ctx)
             view.add(decision, ctx.now, dup)
             handled.append(Handled(raw.key, decision.outcome, decision.case_id,
                                    decision.language, decision.reason))
         self.store.commit(txn)
         return handled
+
+    def apply_revocations(self) -> None:
+        """Members removed since the last batch: out of the roster now, their cases flagged."""
+        gone = self.revocations.emails()
+        if gone == self.removed:
+            return
+        new, self.removed = gone - self.removed, gone
+        self.config = self.full_config.model_copy(update={"roster": [
+            m for m in self.full_config.roster if normalise_email(m.email) not in gone]})
+        if new and not self.dry_run:
+            self.store.commit(offboard(self.store.all_cases(), new, self.context()))
 
     def decide_one(self, raw: RawMessage) -> tuple[Decision, TriageDecision | None]:
         """Decide one message without archiving or committing anything (dry run)."""
@@ -172,7 +205,7 @@ class Pipeline:
                 ctx: Context) -> tuple[Decision, str | None]:
         if len(raw.data) > self.config.limits.max_message_bytes:
             return quarantined(raw.key, sha, None, "message larger than the size limit", ctx), None
-        if self.store.received[raw.key] > MAX_ATTEMPTS:
+        if self.store.tries[raw.key] > MAX_ATTEMPTS:
             return quarantined(raw.key, sha, None, "processing failed repeatedly", ctx), None
         env, mid = envelope_of(raw.data)
         earlier = view.duplicate_of(sha, mid)
@@ -188,6 +221,8 @@ class Pipeline:
         except UnparseableMessage as exc:
             return quarantined(raw.key, sha, mid, f"unparseable: {exc.reason}", ctx), None
         inbound = Inbound(raw.key, sha, msg)
+        if msg.from_ and normalise_email(msg.from_.email) in self.removed:
+            return removed_member(inbound, view, ctx), None
         member = self.config.member_by_email(msg.from_.email) if msg.from_ else None
         if member is not None:
             from mailproc.memberflow import member_mail

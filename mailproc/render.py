@@ -343,6 +343,10 @@ SAMPLE_CONTEXTS: dict[str, dict[str, object]] = {
         "original": "Thank you for your patience.",
         "committee_name": "Example Community Code of Conduct committee",
     },
+    "escrow_consent": {
+        "case": {"id": "COC-2026-0003"},
+        "committee_name": "Example Community Code of Conduct committee",
+    },
     "admin_alert": {
         "kind": "outbox-failing", "summary": "2 outgoing mail(s) undelivered for over 60 minutes",
         "details": ["ack for COC-2026-0001: SMTPConnectError"], "since": "2026-03-14 09:30 UTC",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,6 +87,7 @@ class Store:
         self._by_sha: dict[str, str] = {}
         self._by_mid: dict[str, str] = {}
         self.received: Counter[str] = Counter()
+        self.tries: Counter[str] = Counter()  # attempts of a message handled on its own
         self._moved: set[str] = set()
         self.message_to_case: dict[str, str] = {}
         self.code_names: set[str] = set()
@@ -125,6 +127,8 @@ class Store:
             event, key = rec.get("e"), str(rec.get("k", ""))
             if event == "recv":
                 self.received[key] += 1
+            elif event == "try":
+                self.tries[key] += 1
             elif event == "done":
                 self._remember_done(_done_from_json(rec))
             elif event == "moved":
@@ -187,6 +191,11 @@ class Store:
                             for k, s, a in items)
         for key, _sha, _at in items:
             self.received[key] += 1
+
+    def record_try(self, key: str, sha: str, at: datetime) -> None:
+        """Log one attempt at a message handled alone (poison-message detection)."""
+        self._ingest.append([{"e": "try", "k": key, "sha": sha, "at": at.isoformat()}])
+        self.tries[key] += 1
 
     def is_done(self, key: str) -> bool:
         return key in self.done
@@ -268,8 +277,9 @@ class Store:
         """Make `txn` durable in one atomic write, then apply it."""
         if txn.empty():
             return
-        self._txn_seq += 1
-        name = f"{self._txn_seq:012d}"
+        # Unique across runs (diary entry ids derive from it) and ordered (replay order).
+        self._txn_seq = max(self._txn_seq + 1, time.time_ns())
+        name = f"{self._txn_seq:020d}"
         path = self.root / "journal" / f"{name}.json"
         atomic_write(path, dump_txn(txn))
         self._apply(txn, name)
@@ -313,6 +323,7 @@ class Store:
 
     def _apply_cases(self, txn: Transaction, name: str) -> None:
         touched = set(txn.cases) | {e.case_id for e in txn.diary}
+        heads: list[dict[str, Any]] = []
         for case_id in sorted(touched):
             db = self._case_db(case_id)
             if case_id in txn.cases:
@@ -320,12 +331,41 @@ class Store:
                 table.truncate()
                 table.insert(txn.cases[case_id].model_dump(mode="json"))
             diary = db.table("diary")
-            known = {r.get("eid") for r in diary.all()}
+            rows = diary.all()
+            known = {r.get("eid") for r in rows}
+            prev = rows[-1].get("hash") if rows else None
             for n, entry in enumerate(txn.diary):
                 eid = f"{name}:{n}"
                 if entry.case_id == case_id and eid not in known:
-                    diary.insert({**entry.model_dump(mode="json"), "eid": eid})
+                    doc = entry.model_copy(update={"prev_hash": prev, "hash": None})
+                    prev = diary_hash(doc)
+                    diary.insert({**doc.model_copy(update={"hash": prev}).model_dump(
+                        mode="json"), "eid": eid})
+            if prev:
+                heads.append({"e": "head", "case": case_id, "hash": prev})
             flush_tinydb(db)
+        self._index_log.append(heads)  # the chain heads, kept apart from the case files
+
+    def verify(self) -> list[str]:
+        """Every break in the case diaries' hash chains, and heads that do not match."""
+        heads: dict[str, str] = {}
+        for rec in self._index_log.read():
+            if rec.get("e") == "head":
+                heads[str(rec["case"])] = str(rec["hash"])
+        problems = []
+        for case_id in self.case_ids():
+            prev = None
+            for n, entry in enumerate(self.diary(case_id)):
+                expected = diary_hash(entry.model_copy(update={"hash": None}))
+                if entry.prev_hash != prev or entry.hash != expected:
+                    problems.append(f"{case_id}: diary entry {n + 1} ({entry.kind}) was "
+                                    "changed, removed or inserted")
+                    break
+                prev = entry.hash
+            if heads.get(case_id) not in (None, prev):
+                problems.append(f"{case_id}: the diary's last entry is not the one recorded "
+                                "(entries were removed or rewritten)")
+        return problems
 
 
 def _done_to_json(done: Done) -> dict[str, Any]:
@@ -342,6 +382,13 @@ def _done_from_json(rec: dict[str, Any]) -> Done:
                 reason=str(rec.get("reason") or ""), ack_to=rec.get("ack"),
                 duplicate_of=rec.get("dup"))
 
+
+
+def diary_hash(entry: DiaryEntry) -> str:
+    """sha256 over the entry's canonical JSON (its `hash` field empty, `prev_hash` set)."""
+    doc = entry.model_dump(mode="json")
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False)
+                          .encode()).hexdigest()
 
 
 def dump_txn(txn: Transaction) -> bytes:

@@ -64,6 +64,9 @@ class MemoryState:
     def acks_on(self, sender_hash: str, day: str) -> int:
         return self.acks[(sender_hash, day)]
 
+    def related_cases(self, identifiers: list[str]) -> list[Case]:
+        return [c for c in self.cases.values() if set(identifiers) & set(c.identifiers)]
+
     def apply(self, d: Decision) -> None:
         if d.case is not None:
             self.cases[d.case.id] = d.case

@@ -160,3 +160,24 @@ def test_attachments_are_kept_by_hash_and_an_oversize_one_is_noted_not_dropped(
     assert "over the 1000-byte limit" in atts["log.pdf"]["note"]
     archived = list((tmp_path / "var" / "data" / "archive").rglob("*.eml"))
     assert len(archived) == 1 and b"JVBERi0xLjQK" in archived[0].read_bytes()  # the PDF, kept
+
+
+def test_only_a_message_that_repeatedly_dies_alone_is_quarantined(tmp_path: Path) -> None:
+    """Kills in the middle of batches never blame a message; dying alone 4 times does."""
+    import json as _json
+
+    config = _config(tmp_path)
+    maildir = tmp_path / "var" / "mail"
+    victim = deliver(maildir, mail("a@example.net", "Report", "Harassment at the meetup."))
+    poison = deliver(maildir, mail("b@example.net", "Report", "Harassment in the chat."))
+    log = tmp_path / "var" / "data" / "ingest.jsonl"
+    log.parent.mkdir(parents=True)
+    # As if earlier runs died: both were in batches five times; one also died alone 4 times.
+    lines = [{"e": "recv", "k": k, "sha": "0" * 64, "at": "2026-11-22T09:00:00+00:00"}
+             for k in (victim, poison) for _ in range(5)]
+    lines += [{"e": "try", "k": poison, "sha": "0" * 64, "at": "2026-11-22T09:00:00+00:00"}
+              for _ in range(4)]
+    log.write_text("".join(_json.dumps(line) + "\n" for line in lines))
+    run = mailproc(config, "run", "--once")
+    assert sorted((r[0], r[-1]) for r in run.lines()) == [
+        ("quarantined", "repeatedly"), ("report", "new-report")]
