@@ -23,7 +23,7 @@ def missing(what: str) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests that use a Dovecot fixture, so `-m "not dovecot"` can leave them out."""
     for item in items:
-        if {"dovecot", "dovecot_tls"} & set(getattr(item, "fixturenames", ())):
+        if {"dovecot", "dovecot_tls", "dovecot_oauth2"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dovecot)
 
 
@@ -37,12 +37,13 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> CertPair:
     return pair
 
 
-def _dovecot(monkeypatch: pytest.MonkeyPatch, cert: CertPair | None) -> Iterator[DovecotServer]:
+def _dovecot(monkeypatch: pytest.MonkeyPatch, cert: CertPair | None,
+             oauth2_token: str | None = None) -> Iterator[DovecotServer]:
     binary = find_dovecot()
     if binary is None:
         missing("dovecot is not installed (apt-get install dovecot-imapd)")
     assert binary is not None
-    server = DovecotServer(binary, cert=cert)
+    server = DovecotServer(binary, cert=cert, oauth2_token=oauth2_token)
     monkeypatch.setenv(server.password_env, server.password)
     try:
         server.start()
@@ -68,6 +69,17 @@ def dovecot_tls(monkeypatch: pytest.MonkeyPatch, tls_cert: CertPair) -> Iterator
     Clients trust it through `dovecot_tls.cert.client_context()`.
     """
     yield from _dovecot(monkeypatch, tls_cert)
+
+
+@pytest.fixture
+def dovecot_oauth2(monkeypatch: pytest.MonkeyPatch) -> Iterator[DovecotServer]:
+    """Like `dovecot`, also offering AUTH=XOAUTH2 (Dovecot's oauth2 passdb).
+
+    Dovecot checks each token with `dovecot_oauth2.oauth2` (a loopback introspection endpoint):
+    it accepts the tokens in its `accepted` set (at first only "initial-token") and records
+    every token it was asked about in `asked`.
+    """
+    yield from _dovecot(monkeypatch, None, oauth2_token="initial-token")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import grp
+import json
 import os
 import pwd
 import shutil
@@ -24,8 +25,10 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -104,12 +107,12 @@ protocols = imap
 listen = 127.0.0.1
 {ssl}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth2_mechanism}
 first_valid_uid = {uid}
 last_valid_uid = {uid}
 {users}
 mail_location = maildir:{root}/mail/%u
-passdb {{
+{oauth2_passdb}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
@@ -137,12 +140,75 @@ protocol imap {{
 """
 
 
+# Only with DovecotServer(oauth2_token=...): XOAUTH2 checked by Dovecot's oauth2 passdb, which
+# asks a token introspection endpoint (RFC 7662 style, POST token=...) on loopback.
+_OAUTH2_PASSDB = """\
+auth_failure_delay = 0
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2
+  args = {root}/oauth2.conf.ext
+}}
+"""
+
+_OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
+class TokenEndpoint:
+    """An OAuth2 token introspection endpoint on loopback: accepts the tokens it was told to.
+
+    `asked` records every token Dovecot asked about, in order, so that a test can see what a
+    client really sent.
+    """
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+        self.accepted: set[str] = set()
+        self.asked: list[str] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                token = parse_qs(self.rfile.read(length).decode()).get("token", [""])[0]
+                endpoint.asked.append(token)
+                answer = ({"active": "true", "username": endpoint.username}
+                          if token in endpoint.accepted else {"active": "false"})
+                body = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # keep test output quiet
+
+        self._httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.url = f"http://{LOOPBACK}:{self._httpd.server_address[1]}/introspect"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
 class DovecotServer:
     """A real Dovecot on loopback with one passwd-file user and Maildir storage."""
 
     password_env = "MAILPROC_TEST_IMAP_PASSWORD"
 
-    def __init__(self, binary: str, *, user: str = "conduct", cert: CertPair | None = None):
+    def __init__(self, binary: str, *, user: str = "conduct", cert: CertPair | None = None,
+                 oauth2_token: str | None = None):
+        """`oauth2_token`: also offer AUTH=XOAUTH2 and accept this access token (more can be
+        added to `self.oauth2.accepted`); password login keeps working as before."""
         self.binary = binary
         self.host = LOOPBACK
         self.port = free_port()
@@ -154,6 +220,10 @@ class DovecotServer:
         self.root = Path(tempfile.mkdtemp(prefix="mailproc-dovecot-"))
         self.root.chmod(0o755)
         self._proc: subprocess.Popen[bytes] | None = None
+        self.oauth2: TokenEndpoint | None = None
+        if oauth2_token is not None:
+            self.oauth2 = TokenEndpoint(user)
+            self.oauth2.accepted.add(oauth2_token)
         self._write_config()
 
     def _write_config(self) -> None:
@@ -170,9 +240,13 @@ class DovecotServer:
         mail = self.root / "mail"
         mail.mkdir()
         os.chown(mail, entry.pw_uid, entry.pw_gid)
+        if self.oauth2 is not None:
+            (self.root / "oauth2.conf.ext").write_text(_OAUTH2_CONF.format(url=self.oauth2.url))
         (self.root / "dovecot.conf").write_text(_DOVECOT_CONF.format(
             root=self.root, ssl=ssl_conf, uid=entry.pw_uid, gid=entry.pw_gid, users=users,
-            port=self.port, tls_port=self.tls_port or 0))
+            port=self.port, tls_port=self.tls_port or 0,
+            oauth2_mechanism=" xoauth2" if self.oauth2 else "",
+            oauth2_passdb=_OAUTH2_PASSDB.format(root=self.root) if self.oauth2 else ""))
 
     def start(self, timeout: float = 15.0) -> None:
         """Start Dovecot in the foreground as our child and wait until the port accepts."""
@@ -224,8 +298,10 @@ class DovecotServer:
         return self._proc is not None and self._proc.poll() is None
 
     def close(self) -> None:
-        """Stop the server and delete its directory."""
+        """Stop the server (and its token endpoint) and delete its directory."""
         self.stop()
+        if self.oauth2 is not None:
+            self.oauth2.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def log_text(self) -> str:
