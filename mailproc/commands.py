@@ -108,6 +108,7 @@ def _clear(s: Session, _args: str) -> str:
         raise CommandError("you declared a conflict of interest on this case")
     if s.member not in case.cleared:
         case.cleared.append(s.member)
+        case.events.setdefault("first-cleared", s.ctx.now)
         s.diary("cleared", "declared no conflict of interest")
     if case.status is CaseStatus.ESCROWED:
         return "noted: no conflict. This report is held in escrow and is not disclosed unless " \
@@ -133,6 +134,8 @@ def _owner(role: str) -> Handler:
     def run(s: Session, args: str) -> str:
         case, who = s.need_case(), _member_named(s, args)
         setattr(case.owners, role, who)
+        if role == "lead":
+            case.events["lead-named"] = s.ctx.now
         s.diary(role, f"{role} owner: {who}")
         s.announce.append(f"{who} is now the {role} owner.")
         return f"{who} is now the {role} owner"
@@ -203,6 +206,7 @@ def _status(s: Session, args: str) -> str:
         raise CommandError(f"use one of: {', '.join(STATUSES)}")
     case = s.need_case()
     case.status = CaseStatus(value)
+    case.events["status-since"] = s.ctx.now
     s.diary("status", value)
     s.announce.append(f"status is now {value}.")
     return f"status set to {value}"
@@ -215,6 +219,7 @@ def _reply(s: Session, args: str) -> str:
     if case.reporter.anonymous or not case.reporter.email:
         raise CommandError("the reporter is anonymous: there is no address to write to")
     s.replies.append(args.strip())
+    case.events["last-reporter-update"] = s.ctx.now  # a personal answer counts as an update
     s.diary("reply", f"message to the reporter queued ({len(args.strip())} characters)")
     return "sent to the reporter from the conduct address (your name is not shown)"
 
@@ -252,6 +257,8 @@ def _vote(s: Session, args: str) -> str:
 
 def _escrow(s: Session, _args: str) -> str:
     case = s.need_case()
+    if case.status is not CaseStatus.ESCROWED:
+        case.escrow_periods.append([s.ctx.now, None])  # the clocks pause
     case.status, case.escrow = CaseStatus.ESCROWED, True
     s.diary("escrow", "held in escrow")
     s.announce.append("the case is now held in escrow.")
@@ -263,6 +270,8 @@ def _release(s: Session, _args: str) -> str:
     if case.status is not CaseStatus.ESCROWED:
         raise CommandError("the case is not in escrow")
     case.status, case.escrow = CaseStatus.INVESTIGATING, False
+    if case.escrow_periods and case.escrow_periods[-1][1] is None:
+        case.escrow_periods[-1][1] = s.ctx.now  # the clocks run again
     s.diary("release", "released from escrow")
     s.disclose.extend(m for m in case.cleared if m not in case.disclosed)
     s.announce.append("the case was released from escrow; the full report follows.")

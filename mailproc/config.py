@@ -256,6 +256,18 @@ class DecisionsConfig(Strict):
     quorum: int = Field(default=2, ge=1)  # votes needed before a motion can pass
 
 
+class DeadlinesConfig(Strict):
+    """The process's clocks (seeds 001, 003, 004); every deadline is derived from case state."""
+
+    first_action_hours: float = Field(default=24, gt=0)  # a member cleared and a lead named
+    decision_days: float = Field(default=7, gt=0)
+    searching_update_hours: float = Field(default=24, gt=0)  # daily while #status searching
+    event_mode: bool = False  # during an event: act within `event_action_hours`
+    event_action_hours: float = Field(default=12, gt=0)
+    reminder_before_hours: float = Field(default=12, ge=0)
+    digest_time: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
 class Limits(Strict):
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
     max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
@@ -289,6 +301,7 @@ class Config(Strict):
     logging: LoggingConfig = LoggingConfig()
     alerts: AlertsConfig = AlertsConfig()
     auth: AuthConfig = AuthConfig()
+    deadlines: DeadlinesConfig = DeadlinesConfig()
     decisions: DecisionsConfig = DecisionsConfig()
     templates_dir: Path = Path("templates")
     # Where triage rules send mail that is not about conduct: name -> address.

@@ -145,6 +145,7 @@ def _new_case(case_id: str, inbound: Inbound, g: Gathered, state: StateView,
         "decision": ctx.now + timedelta(days=config.timeline.follow_up_days),
     }
     return Case(
+        escrow_periods=[[ctx.now, None]] if f.escrow else [],
         id=case_id, code_name=new_code_name(ctx.rng, state.code_name_taken), status=status,
         received_at=ctx.now, language=g.detection.language,
         language_probability=round(g.detection.probability, 3), subject=msg.subject,

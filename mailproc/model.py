@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -264,6 +265,12 @@ class Case(Record):
     confirmations: list[Confirmation] = Field(default_factory=list)
     disclosed: list[str] = Field(default_factory=list)  # members who got the full report
     escrow_matches: list[str] = Field(default_factory=list)
+    # What the clocks are derived from (issue 5): when things happened, what was already sent.
+    events: dict[str, datetime] = Field(default_factory=dict)  # first-cleared, lead-named,
+    #   status-since, last-reporter-update, event-mode (per-case half-day target) ...
+    escrow_periods: list[list[datetime | None]] = Field(default_factory=list)  # [start, end]
+    sent: dict[str, datetime] = Field(default_factory=dict)  # scheduled-mail key -> when sent
+    sla: dict[str, dict[str, Any]] = Field(default_factory=dict)  # deadline -> due/met/missed
     # Message-IDs (no brackets) of every mail sent or received for this case: threading.
     message_ids: list[str] = Field(default_factory=list)
     source_sha256: str | None = None

@@ -9,6 +9,7 @@ STARTTLS. Refused recipients come back in aiosmtplib's result without an excepti
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import aiosmtplib
 
 from mailproc.config import OutgoingConfig, SmtpConfig, TlsMode
 from mailproc.model import Outgoing
-from mailproc.storage import atomic_write
+from mailproc.storage import sync_filesystem
 from mailproc.store import Store
 
 log = logging.getLogger("mailproc.outbox")
@@ -48,10 +49,15 @@ class FileDelivery:
     async def deliver(self, mail: Outgoing) -> None:
         stamp = mail.queued_at.strftime("%Y%m%dT%H%M%S")
         name = f"{stamp}-{mail.purpose}-{mail.id.split('@')[0]}.eml"
-        try:
-            atomic_write(self.directory / name, mail.raw.encode("utf-8"))
+        tmp = self.directory / f".{name}.tmp"
+        try:  # made durable for the whole group by `sync` before the queue forgets them
+            tmp.write_bytes(mail.raw.encode("utf-8"))
+            os.replace(tmp, self.directory / name)
         except OSError as exc:
             raise DeliveryError(f"cannot write outbox file: {exc.strerror}") from exc
+
+    def sync(self) -> None:
+        sync_filesystem(self.directory)
 
 
 class SmtpDelivery:
@@ -91,6 +97,20 @@ def build_delivery(cfg: OutgoingConfig) -> Delivery:
     return FileDelivery(cfg.outbox_dir)
 
 
+MARK_EVERY = 25  # delivered mail is dropped from the queue in groups (a crash may resend a group)
+
+
+def _mark(store: Store, delivery: Delivery, delivered: list[Outgoing],
+          clock: Callable[[], datetime]) -> None:
+    if not delivered:
+        return
+    sync = getattr(delivery, "sync", None)
+    if sync is not None:
+        sync()
+    store.mark_sent_many(list(delivered), clock())
+    delivered.clear()
+
+
 @dataclass(frozen=True)
 class FlushResult:
     sent: int
@@ -102,7 +122,10 @@ async def flush_outbox(store: Store, delivery: Delivery, cfg: OutgoingConfig,
                        clock: Callable[[], datetime]) -> FlushResult:
     """Send every queued mail that is due; failures are rescheduled with capped backoff."""
     sent = failed = waiting = 0
+    delivered: list[Outgoing] = []
     for mail in sorted(store.pending_outgoing(), key=lambda m: m.queued_at):
+        if len(delivered) >= MARK_EVERY:
+            _mark(store, delivery, delivered, clock)
         now = clock()
         if mail.next_attempt_at is not None and mail.next_attempt_at > now:
             waiting += 1
@@ -118,9 +141,10 @@ async def flush_outbox(store: Store, delivery: Delivery, cfg: OutgoingConfig,
             log.warning("delivery of %s (%s, case %s) failed, retry in %.0fs: %s",
                         mail.id.split("@")[0], mail.purpose, mail.case_id, delay, exc)
             continue
-        store.mark_sent(mail, clock())
+        delivered.append(mail)
         sent += 1
         log.debug("sent %s (%s, case %s)", mail.id.split("@")[0], mail.purpose, mail.case_id)
+    _mark(store, delivery, delivered, clock)
     if sent or failed:
         log.info("outbox: %d sent, %d failed, %d waiting to retry", sent, failed, waiting)
     return FlushResult(sent, failed, waiting)

@@ -100,6 +100,8 @@ class BatchView:
         self.txn.outgoing.extend(d.outgoing)
         self.txn.message_index.update(d.message_index)
         self.txn.counters.update(d.counters)
+        if d.routed is not None:
+            self.txn.routed.append({**d.routed, "at": at.isoformat()})
         self.txn.done.append(Done(
             key=d.key, sha256=d.sha256, message_id=d.message_id, outcome=d.outcome,
             folder=d.folder, at=at, case_id=d.case_id, reason=d.reason,
@@ -158,7 +160,8 @@ class Pipeline:
 
     def _batch(self, raws: list[RawMessage], alone: bool = False) -> list[Handled]:
         ctx = self.context()
-        shas = [self.store.archive(r.data) for r in raws]
+        shas = [self.store.archive(r.data, sync=False) for r in raws]
+        self.store.sync_archive()  # one filesystem sync for the batch, before anything acts
         self.store.record_received([(r.key, s, ctx.now) for r, s in zip(raws, shas, strict=True)])
         if alone:
             self.store.record_try(raws[0].key, shas[0], ctx.now)

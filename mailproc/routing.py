@@ -36,6 +36,9 @@ def rule_outcome(inbound: Inbound, raw: bytes, tri: TriageDecision, language: st
         return None
     d = Decision(inbound.key, inbound.sha256, msg.message_id, Outcome.ROUTED, Folder.ROUTED,
                  f"rule:{tri.rule}", language=language)
+    domain = msg.from_.email.rpartition("@")[2].lower() if msg.from_ else ""
+    d.routed = {"key": inbound.key, "domain": domain, "subject": msg.subject,
+                "rule": tri.rule or "", "route": tri.route_name or tri.route or ""}
     d.outgoing.append(_forward(inbound, raw, tri, ctx))
     if tri.reply_to_sender and msg.from_ is not None:
         d.outgoing.append(_reply(inbound, tri, language, ctx))

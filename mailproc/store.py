@@ -32,6 +32,7 @@ from mailproc.storage import (
     atomic_write,
     flush_tinydb,
     open_tinydb,
+    sync_filesystem,
     write_once,
 )
 
@@ -67,6 +68,7 @@ class Transaction:
     message_index: dict[str, str] = field(default_factory=dict)  # Message-ID -> case id
     counters: dict[str, int] = field(default_factory=dict)
     flags: dict[str, str] = field(default_factory=dict)  # small named strings (alert episodes)
+    routed: list[dict[str, str]] = field(default_factory=list)  # for digests and #reclaim
     drop_archive: list[str] = field(default_factory=list)  # sha256 of raw copies to scrub
 
     def empty(self) -> bool:
@@ -159,11 +161,17 @@ class Store:
 
     # ------------------------------------------------------------------ ingest
 
-    def archive(self, raw: bytes) -> str:
-        """Keep the raw bytes by sha256 (durable before anything acts on them)."""
+    def archive(self, raw: bytes, *, sync: bool = True) -> str:
+        """Keep the raw bytes by sha256 (durable before anything acts on them).
+
+        A batch archives with sync=False and then calls `sync_archive` once.
+        """
         sha = sha256_hex(raw)
-        write_once(self.archive_path(sha), raw)
+        write_once(self.archive_path(sha), raw, sync=sync)
         return sha
+
+    def sync_archive(self) -> None:
+        sync_filesystem(self.root / "archive")
 
     def archive_path(self, sha: str) -> Path:
         return self.root / "archive" / sha[:2] / f"{sha}.eml"
@@ -174,6 +182,15 @@ class Store:
     def read_blob(self, sha: str) -> bytes | None:
         path = self.root / "blobs" / sha[:2] / sha
         return path.read_bytes() if path.exists() else None
+
+    def routed_since(self, since: datetime | None) -> list[dict[str, str]]:
+        """Mail routed away by triage (domain and subject only), newest last."""
+        out = []
+        for rec in self._index_log.read():
+            if rec.get("e") == "routed" and (since is None or
+                                             datetime.fromisoformat(rec["at"]) > since):
+                out.append({k: str(v) for k, v in rec.items() if k != "e"})
+        return out
 
     def related_cases(self, identifiers: list[str]) -> list[Case]:
         """Every case that names one of these (keyed) identifiers."""
@@ -265,10 +282,17 @@ class Store:
 
     def mark_sent(self, mail: Outgoing, at: datetime) -> None:
         """Drop a delivered mail from the queue; keep a content-free line in sent.jsonl."""
-        JsonLog(self.root / "sent.jsonl").append([{
-            "id": mail.id, "case": mail.case_id, "purpose": mail.purpose,
-            "at": at.isoformat(), "attempts": mail.attempts + 1}])
-        self._outbox.remove(Query().id == mail.id)
+        self.mark_sent_many([mail], at)
+
+    def mark_sent_many(self, mails: list[Outgoing], at: datetime) -> None:
+        """Drop delivered mail from the queue in one rewrite (the queue file is rewritten whole)."""
+        if not mails:
+            return
+        JsonLog(self.root / "sent.jsonl").append({
+            "id": m.id, "case": m.case_id, "purpose": m.purpose, "at": at.isoformat(),
+            "attempts": m.attempts + 1} for m in mails)
+        ids = {m.id for m in mails}
+        self._outbox.remove(Query().id.one_of(list(ids)))
         flush_tinydb(self._outbox)
 
     # ------------------------------------------------------------------ commit
@@ -300,6 +324,7 @@ class Store:
         flush_tinydb(self._meta)
         index: list[dict[str, Any]] = [{"e": "mid", "mid": m, "case": c}
                                        for m, c in txn.message_index.items()]
+        index += [{"e": "routed", **r} for r in txn.routed]
         index += [{"e": "case", "id": c.id, "code": c.code_name} for c in txn.cases.values()
                   if c.code_name not in self.code_names]
         for case in txn.cases.values():
@@ -401,6 +426,7 @@ def dump_txn(txn: Transaction) -> bytes:
         "message_index": txn.message_index,
         "counters": txn.counters,
         "flags": txn.flags,
+        "routed": txn.routed,
         "drop_archive": txn.drop_archive,
     }
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
@@ -417,5 +443,6 @@ def load_txn(data: bytes) -> Transaction:
         message_index=dict(doc["message_index"]),
         counters={str(k): int(v) for k, v in doc["counters"].items()},
         flags={str(k): str(v) for k, v in doc.get("flags", {}).items()},
+        routed=list(doc.get("routed", [])),
         drop_archive=list(doc["drop_archive"]),
     )

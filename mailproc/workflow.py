@@ -79,6 +79,7 @@ class Decision:
     ack_to: str | None = None
     scrub_archive: bool = False
     language: str | None = None
+    routed: dict[str, str] | None = None  # for the digest: sender domain, subject, rule
 
     @property
     def case_id(self) -> str | None:
