@@ -265,6 +265,7 @@ class DeadlinesConfig(Strict):
     event_mode: bool = False  # during an event: act within `event_action_hours`
     event_action_hours: float = Field(default=12, gt=0)
     reminder_before_hours: float = Field(default=12, ge=0)
+    digest: bool = True  # the daily digest to each member
     digest_time: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
 

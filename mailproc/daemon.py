@@ -24,12 +24,14 @@ from mailproc.mailbox import Backoff, MailboxError, MailSource
 from mailproc.notify import sd_notify, watchdog_interval
 from mailproc.outbox import FlushResult, flush_outbox
 from mailproc.pipeline import Handled, where
+from mailproc.scheduled import tick as scheduled_tick
 from mailproc.supervisor import Supervisor
 
 log = logging.getLogger("mailproc.daemon")
 WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbox thread
 RULES_WATCH_SECONDS = 2.0  # how often the rules file is checked for edits
 FINAL_FLUSH_SECONDS = 5.0  # on SIGTERM the outbox gets one bounded attempt (exit within 10 s)
+DEADLINE_TICK_SECONDS = 60.0  # what is due is derived from case state at each tick
 
 
 class Daemon:
@@ -57,6 +59,7 @@ class Daemon:
             await self.mail_loop()
             if self.once:
                 await self.retry_translations()  # the "later pass" for cron-style runs
+                await self.deadlines()
         finally:
             sd_notify("STOPPING=1")
             if scheduler.running:
@@ -72,6 +75,7 @@ class Daemon:
         """Periodic jobs; everything they act on is derived from the store, not kept here."""
         scheduler = AsyncIOScheduler(timezone="UTC")
         jobs = [(self.flush, 15.0, "outbox"), (self.retry_translations, 60.0, "translations"),
+                (self.deadlines, DEADLINE_TICK_SECONDS, "deadlines"),
                 (self.tick, self.app.config.alerts.check_interval_seconds, "supervisor"),
                 (self.watch_rules, RULES_WATCH_SECONDS, "rules")]
         beat = watchdog_interval()
@@ -81,6 +85,17 @@ class Daemon:
             scheduler.add_job(func, "interval", seconds=seconds, id=name, replace_existing=True,
                               max_instances=1, coalesce=True)
         return scheduler
+
+    async def deadlines(self) -> None:
+        """Reporter updates, reminders, escalations and digests that are due now."""
+        try:
+            queued = scheduled_tick(self.app.pipeline)
+        except Exception as exc:  # a bad case must not stop the clocks of the others
+            log.error("deadline tick failed: %s at %s", type(exc).__name__, where(exc))
+            return
+        if queued:
+            log.info("deadlines: %d mail(s) queued", queued)
+            await self.flush()
 
     async def watchdog(self) -> None:
         sd_notify("WATCHDOG=1")

@@ -352,3 +352,45 @@ SAMPLE_CONTEXTS: dict[str, dict[str, object]] = {
         "details": ["ack for COC-2026-0001: SMTPConnectError"], "since": "2026-03-14 09:30 UTC",
     },
 }
+
+# Issue 5 (mailproc.deadline_mail builds these). Reporter-facing: update, searching, outcome.
+# Committee-facing (reminder, escalation, digest, statement): no reporter identity, ever.
+_DEADLINE_CASE: dict[str, object] = {**_CASE, "status": "investigating"}
+del _DEADLINE_CASE["subject"]
+SAMPLE_CONTEXTS.update({
+    "update": {"case": _DEADLINE_CASE, "reporter_name": "Sam Rivera",
+               "next_update": "2026-03-28", **_COMMITTEE},
+    "searching": {"case": _DEADLINE_CASE, "reporter_name": "Sam Rivera",
+                  "next_update": "2026-03-16",
+                  "emergency_contact": "the local emergency number (112 in Europe)",
+                  **_COMMITTEE},
+    "outcome": {"case": _DEADLINE_CASE, "reporter_name": "Sam Rivera",
+                "summary": "Repeated unwelcome comments in the project chat.",
+                "decision": "A written warning, and a one-month break from the chat.",
+                **_COMMITTEE},
+    "reminder": {"case": _DEADLINE_CASE, "deadline": "decision",
+                 "due_at": "2026-03-21 09:30 UTC", "hours_left": 12, "overdue_hours": 0,
+                 "level": "decision", "nobody_cleared": False, **_COMMITTEE},
+    "escalation": {"case": _DEADLINE_CASE, "deadline": "decision",
+                   "due_at": "2026-03-21 09:30 UTC", "hours_left": 0, "overdue_hours": 3,
+                   "level": "lead", "nobody_cleared": False, **_COMMITTEE},
+    "digest": {
+        "member_name": "Alice Moreno", "date": "2026-03-15",
+        "cleared": [{"id": "COC-2026-0007", "code_name": "amber falcon",
+                     "status": "investigating", "next_deadline": "decision",
+                     "next_deadline_at": "2026-03-21 09:30 UTC"}],
+        "notices": [{"id": "COC-2026-0008", "code_name": "quiet harbour",
+                     "received_at": "2026-03-15 07:10 UTC"}],
+        "overdue": [{"id": "COC-2026-0007", "code_name": "amber falcon",
+                     "deadline": "decision", "due_at": "2026-03-14 09:30 UTC"}],
+        "routed": [{"key": "a1b2c3", "domain": "sponsor.example", "rule": "route-sponsorship",
+                    "subject": "Sponsoring your conference", "at": "2026-03-14 18:02 UTC",
+                    "reclaim": "#reclaim a1b2c3"}],
+        **_COMMITTEE,
+    },
+    "statement": {"case": {"id": "COC-2026-0007", "code_name": "amber falcon"},
+                  "summary": "During the sprint, a participant made repeated unwelcome "
+                             "comments to others.",
+                  "decision": "A written warning.", "actions": ["A written warning"],
+                  "community_name": "the Example Community", **_COMMITTEE},
+})

@@ -95,6 +95,7 @@ class Store:
         self.code_names: set[str] = set()
         self.translation_pending: set[str] = set()
         self.by_identifier: dict[str, set[str]] = {}  # keyed identifier -> case ids
+        self._cases: dict[str, Case] = {}  # read-only cache; callers copy before changing
         self._acks: Counter[tuple[str, str]] = Counter()
         self._counters: dict[str, int] = {}
         self._flags: dict[str, str] = {}
@@ -252,11 +253,17 @@ class Store:
         return open_tinydb(self.root / "cases" / f"{case_id}.json")
 
     def get_case(self, case_id: str) -> Case | None:
+        """The case record (shared: copy it before changing it)."""
+        if case_id in self._cases and not self.read_only:
+            return self._cases[case_id]
         path = self.root / "cases" / f"{case_id}.json"
         if "/" in case_id or not path.exists():
             return None
         docs = self._case_db(case_id).table("case").all()
-        return Case.model_validate(docs[0]) if docs else None
+        case = Case.model_validate(docs[0]) if docs else None
+        if case is not None and not self.read_only:
+            self._cases[case_id] = case
+        return case
 
     def case_ids(self) -> list[str]:
         if not (self.root / "cases").is_dir():
@@ -355,6 +362,7 @@ class Store:
                 table = db.table("case")
                 table.truncate()
                 table.insert(txn.cases[case_id].model_dump(mode="json"))
+                self._cases[case_id] = txn.cases[case_id].model_copy(deep=True)
             diary = db.table("diary")
             rows = diary.all()
             known = {r.get("eid") for r in rows}

@@ -165,7 +165,11 @@ def _sweep(c: Committee) -> None:
             for who in (*names, "alice@", "bashir@", "chen@"):
                 assert who not in body, (who, body)
             assert "via mailproc" not in data
-    assert sum(1 for m in c.smtp.messages if "lucia@example.net" in m.rcpt_tos) == 2
+    # The acknowledgement, the #reply, and the outcome after #close: nothing else.
+    to_lucia = [m for m in c.smtp.messages if "lucia@example.net" in m.rcpt_tos]
+    assert len(to_lucia) == 3
+    assert "A participant received a warning" in to_lucia[-1].message.get_body(
+        ("plain",)).get_content()
     log = json.loads(mailproc(c.config, "show", "COC-2026-0001", "--json").out)
     assert log["id"] == "COC-2026-0001"
 
