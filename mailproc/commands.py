@@ -62,6 +62,7 @@ class Session:
     disclose: list[str] = field(default_factory=list)  # members to send the full report
     replies: list[str] = field(default_factory=list)  # texts for the reporter
     announce: list[str] = field(default_factory=list)  # lines for every cleared member
+    statement: bool = False  # draft the public statement for the cleared members
 
     def diary(self, kind: str, detail: str = "") -> None:
         assert self.case is not None
@@ -319,6 +320,17 @@ def _reopen(s: Session, _args: str) -> str:
     return "case reopened"
 
 
+def _statement(s: Session, _args: str) -> str:
+    case = s.need_case()
+    if case.status is not CaseStatus.CLOSED:
+        raise CommandError("a public statement is drafted for a closed case (#close first)")
+    if not case.public_summary:
+        raise CommandError("the case has no public summary: #close again with a public: line")
+    s.statement = True
+    s.diary("statement", "public statement drafted for the cleared members")
+    return "a draft statement goes to the cleared members (nothing is published)"
+
+
 def _show(s: Session, _args: str) -> str:
     s.disclose.append(s.member)
     return "the case record follows in a separate mail"
@@ -359,6 +371,9 @@ COMMANDS: dict[str, Spec] = {
                   destructive=True),
     "reopen": Spec(_reopen, "#reopen", "reopen a closed case"),
     "show": Spec(_show, "#show", "mail me the case record"),
+    "statement": Spec(_statement, "#statement", "draft the public statement (closed cases)"),
+    "reclaim": Spec(lambda _s, _a: "", "#reclaim KEY", "open routed mail as a case (digest)",
+                    needs_case=False, needs_clear=False),
     "list": Spec(_list, "#list", "open cases I am cleared on", needs_case=False,
                  needs_clear=False),
     "help": Spec(_help, "#help", "this list", needs_case=False, needs_clear=False),

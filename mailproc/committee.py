@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from mailproc.commands import COMMANDS, CommandError, MemberMail, Session, Spec, split_public
 from mailproc.compose import MailSpec
+from mailproc.deadline_mail import statement_context
 from mailproc.model import (
     Address,
     Case,
@@ -151,6 +152,9 @@ def _deliver(s: Session) -> None:
     if s.announce:
         for email in case.cleared:
             _mail_member(s, email, "committee_update", {"lines": list(s.announce)})
+    if s.statement:
+        for email in case.cleared:
+            _mail_member(s, email, "statement", statement_context(case, s.ctx.config))
 
 
 def _case_context(case: Case, s: Session) -> dict[str, object]:

@@ -37,6 +37,9 @@ def member_mail(p: Pipeline, inbound: Inbound, raw: bytes, member: Member, view:
     if case is None and not reply.commands:
         return None
     auth = authenticate(raw, msg, p.config, token=reply.token)
+    reclaim = [c for c in reply.commands if c.word == "reclaim"]
+    if reclaim and auth.ok:
+        return _reclaim(p, inbound, member, view, ctx, reclaim[0].args.strip(), reply.commands)
     intake = [c for c in reply.commands if c.word == "intake"]
     if intake and case is None and auth.ok:
         return _intake(p, inbound, raw, member, view, ctx, _after_intake(msg.text),
@@ -93,6 +96,42 @@ def _member_cases(p: Pipeline, member: Member, commands: tuple[Command, ...]) \
     me = normalise_email(member.email)
     return tuple(c for c in p.store.all_cases()
                  if me in c.cleared and c.status is not CaseStatus.CLOSED)
+
+
+def _reclaim(p: Pipeline, inbound: Inbound, member: Member, view: BatchView, ctx: Context,
+             key: str, commands: tuple[Command, ...]) -> Decision:
+    """`#reclaim KEY`: mail a triage rule routed away becomes a case after all."""
+    from mailproc.intake import attach_ack
+    from mailproc.parse import parse_message
+
+    done = p.store.done.get(key)
+    lines: list[str]
+    decision = None
+    if done is None or done.outcome is not Outcome.ROUTED:
+        lines = [f"#reclaim {key}\n   -> error: no routed message has that key (see the digest)"]
+    else:
+        original = parse_message(p.store.read_archive(done.sha256))
+        detection, translation, pending = p.read(original)
+        gathered = p.gather(original, detection, translation, pending)
+        decision, plan = open_case(Inbound(key, done.sha256, original), gathered, view, ctx)
+        if plan is not None:
+            attach_ack(decision, plan, None, ctx)
+        assert decision.case is not None
+        lines = [f"#reclaim {key}\n   -> opened as case {decision.case.id} "
+                 f"({decision.case.code_name}); notices sent"]
+    reply = dataclasses.replace(parse_reply(""), commands=tuple(
+        c for c in commands if c.word != "reclaim"))
+    follow = handle(inbound, MemberMail(
+        member=member, case=None, reply=reply, authenticated=True, by_token=False,
+        auth_reason="", attachments={}, related=(), translations={}, ladder=p.ladder,
+        member_cases=()), ctx, preface=lines)
+    if decision is None:
+        return follow
+    decision.key, decision.sha256 = inbound.key, inbound.sha256
+    decision.message_id, decision.outcome = inbound.message.message_id, Outcome.COMMAND
+    decision.reason, decision.scrub_archive = "reclaim", False
+    decision.outgoing += follow.outgoing
+    return decision
 
 
 def _intake(p: Pipeline, inbound: Inbound, raw: bytes, member: Member, view: StateView,

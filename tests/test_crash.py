@@ -53,8 +53,9 @@ def _done_keys(root: Path) -> set[str]:
 
 
 def _spawn(config: Path) -> subprocess.Popen[bytes]:
+    log = open(config.parent.parent / "daemon.log", "ab")  # noqa: SIM115 (the child owns it)
     return subprocess.Popen([sys.executable, "-m", "mailproc.cli", "--config", str(config),
-                             "run"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             "run"], stdout=subprocess.DEVNULL, stderr=log,
                             env=dict(os.environ))
 
 
@@ -81,7 +82,14 @@ def test_sigkill_at_any_point_loses_and_repeats_nothing(dovecot, smtp_server,
 
     # Every message: one outcome, one folder, nothing left in the inbox.
     assert dovecot.messages("INBOX") == []
-    assert len(dovecot.messages("Processed")) == REPORTS
+    where = {f: len(dovecot.messages(f)) for f in dovecot.folders()}
+    reasons = [json.loads(line) for line in
+               (tmp_path / "var" / "data" / "ingest.jsonl").read_text().splitlines()
+               if '"done"' in line and '"report"' not in line and '"dropped"' not in line]
+    errors = [line for line in (tmp_path / "daemon.log").read_text().splitlines()
+              if "ERROR" in line]
+    assert len(dovecot.messages("Processed")) == REPORTS, (
+        where, [r["reason"] for r in reasons], errors)
     assert len(dovecot.messages("Junk")) == REPORTS
     outcomes: dict[str, set[str]] = defaultdict(set)
     for line in (tmp_path / "var" / "data" / "ingest.jsonl").read_text().splitlines():
