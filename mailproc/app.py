@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mailproc.config import Config
-from mailproc.language import GuardedTranslator, build_translator
+from mailproc.language import GuardedTranslator, build_translator, detect_language
 from mailproc.outbox import Delivery, build_delivery
 from mailproc.pipeline import Pipeline
 from mailproc.render import Renderer
@@ -85,6 +85,10 @@ def build_app(config: Config, *, clock: Callable[[], datetime] = utc_now,
     chosen = make_translator(config) if translator == "config" else translator
     assert not isinstance(chosen, str)
     rules = load_triage(config)
+    # langdetect loads its profiles on first use (~0.5 s): do it now, not on the first report,
+    # so that the first acknowledgement after a start is not late and a crash during start-up
+    # is never blamed on whichever message happened to come first.
+    detect_language("This sentence warms up the language profiles.")
     pipeline = Pipeline(config, store, renderer, chosen, clock, rng or random.SystemRandom(),
                         load_pepper(config.data_dir), rules)
     return App(config, store, renderer, chosen, pipeline, build_delivery(config.outgoing), clock)
