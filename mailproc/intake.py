@@ -318,14 +318,18 @@ def _ack_context(case: Case, inbound: Inbound, ctx: Context) -> dict[str, object
     }
 
 
+def with_english_below(translated: str, english: str) -> str:
+    """A machine-translated mail body: the translation, then the English it came from."""
+    return translated.rstrip() + "\n\n" + "-" * 20 + " English " + "-" * 20 + "\n\n" + english
+
+
 def attach_ack(d: Decision, plan: AckPlan, translation: Translation | None,
                ctx: Context) -> None:
     """Queue the acknowledgement: translated and marked when a translation is at hand."""
     assert d.case is not None
     body, lang = plan.rendered.body, plan.rendered.language
     if plan.wants_translation and translation is not None:
-        body = translation.text.rstrip() + "\n\n" + "-" * 20 + " English " + "-" * 20 + \
-            "\n\n" + ack_translation_source(plan, ctx)
+        body = with_english_below(translation.text, ack_translation_source(plan, ctx))
         lang = plan.target_language
     refs = (thread_root(d.case.id, ctx.config.message_id_domain),)
     spec = MailSpec(to=(plan.to,), subject=plan.rendered.subject, body=body,

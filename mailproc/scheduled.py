@@ -21,7 +21,7 @@ from mailproc.deadlines import (
     mail_context,
     sla,
 )
-from mailproc.intake import LANGUAGE_NAMES
+from mailproc.intake import LANGUAGE_NAMES, with_english_below
 from mailproc.model import Address, Case, CaseStatus, DiaryEntry, Outgoing, normalise_email
 from mailproc.store import Transaction
 from mailproc.workflow import Context, outgoing_mail, thread_root
@@ -101,9 +101,7 @@ def _localized(p: Pipeline, template: str, lang: str,
                                          timeout=p.config.translation.ack_wait_seconds)
     if translation is None:
         return english.subject, english.body, "en"
-    body = translation.text.rstrip() + "\n\n" + "-" * 20 + " English " + "-" * 20 + "\n\n" \
-        + source
-    return english.subject, body, lang
+    return english.subject, with_english_below(translation.text, source), lang
 
 
 def _digests(p: Pipeline, cases: list[Case], ctx: Context, txn: Transaction) -> None:
