@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{load:.2f} / {os.getloadavg()[0]:.2f}"
         results["machine"]["CPU used by other processes during the run"] = \
             f"{others:.0f} s (on average {cores:.2f} of {os.cpu_count()} cores)" + (
-                " — the machine was shared: figures are pessimistic" if cores > 0.05 else "")
+                " — other work ran meanwhile: figures may be pessimistic" if cores > 0.05 else "")
         text = write_results(results, args.out)
         print(text)
         bad = [p for t in results["throughput"] for p in t["problems"]]
