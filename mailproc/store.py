@@ -268,7 +268,7 @@ class Store:
     def case_ids(self) -> list[str]:
         if not (self.root / "cases").is_dir():
             return []
-        return sorted(p.stem for p in (self.root / "cases").glob("*.json"))
+        return sorted((p.stem for p in (self.root / "cases").glob("*.json")), key=_case_order)
 
     def all_cases(self) -> list[Case]:
         return [c for c in (self.get_case(i) for i in self.case_ids()) if c is not None]
@@ -415,6 +415,12 @@ def _done_from_json(rec: dict[str, Any]) -> Done:
                 reason=str(rec.get("reason") or ""), ack_to=rec.get("ack"),
                 duplicate_of=rec.get("dup"))
 
+
+
+def _case_order(case_id: str) -> tuple[str, int]:
+    """PREFIX-YYYY-NNNN in numeric order: COC-2026-9999 before COC-2026-10000."""
+    head, _, number = case_id.rpartition("-")
+    return (head, int(number)) if number.isdigit() else (case_id, 0)
 
 
 def diary_hash(entry: DiaryEntry) -> str:

@@ -135,3 +135,10 @@ def test_cost_of_a_commit_does_not_touch_other_cases(store: Store) -> None:
     after = {p.name: p.stat().st_mtime_ns for p in (store.root / "cases").iterdir()}
     changed = [n for n in after if before.get(n) != after[n]]
     assert changed == ["COC-2026-0030.json"]
+
+
+def test_case_ids_sort_by_number_past_9999(store: Store) -> None:
+    for n in (9999, 10000, 2):
+        case = _case(n)
+        store.commit(Transaction(cases={case.id: case}))
+    assert store.case_ids() == ["COC-2026-0002", "COC-2026-9999", "COC-2026-10000"]
