@@ -24,7 +24,14 @@ from mailproc.model import (
     Outcome,
     normalise_email,
 )
-from mailproc.workflow import Context, Decision, Inbound, format_time, outgoing_mail, thread_root
+from mailproc.workflow import (
+    Context,
+    Decision,
+    Inbound,
+    case_brief,
+    outgoing_mail,
+    thread_root,
+)
 
 CONFIRM_HOURS = 24
 
@@ -158,9 +165,7 @@ def _deliver(s: Session) -> None:
 
 
 def _case_context(case: Case, s: Session) -> dict[str, object]:
-    return {"id": case.id, "code_name": case.code_name, "status": case.status.value,
-            "received_at": format_time(case.received_at, s.ctx.config),
-            "urgent": case.triage.urgent}
+    return case_brief(case, s.ctx.config)
 
 
 def _mail_member(s: Session, email: str, template: str, extra: dict[str, object],

@@ -40,6 +40,7 @@ from mailproc.workflow import (
     Decision,
     Inbound,
     StateView,
+    case_brief,
     format_time,
     outgoing_mail,
     sender_hash,
@@ -239,15 +240,19 @@ def tell_cleared(d: Decision, case: Case, ctx: Context, lines: list[str]) -> Non
         email = normalise_email(member.email)
         if email not in case.cleared or email in case.conflicts:
             continue
-        rendered = ctx.renderer.render("committee_update", "en", {
-            "member_name": member.name, "committee_name": ctx.config.committee_name,
-            "case": {"id": case.id, "code_name": case.code_name, "status": case.status.value,
-                     "received_at": format_time(case.received_at, ctx.config),
-                     "urgent": case.triage.urgent}, "lines": lines})
-        spec = MailSpec(to=(Address(member.name, member.email),), subject=rendered.subject,
-                        body=rendered.body,
-                        references=(thread_root(case.id, ctx.config.message_id_domain),))
-        d.outgoing.append(outgoing_mail(spec, case.id, "committee_update", ctx))
+        _member_update(d, member, case, ctx, lines, "committee_update")
+
+
+def _member_update(d: Decision, member: Member, case: Case, ctx: Context, lines: list[str],
+                   purpose: str) -> None:
+    """A `committee_update` mail to one member, threaded on the case."""
+    rendered = ctx.renderer.render("committee_update", "en", {
+        "member_name": member.name, "committee_name": ctx.config.committee_name,
+        "case": case_brief(case, ctx.config), "lines": lines})
+    spec = MailSpec(to=(Address(member.name, member.email),), subject=rendered.subject,
+                    body=rendered.body,
+                    references=(thread_root(case.id, ctx.config.message_id_domain),))
+    d.outgoing.append(outgoing_mail(spec, case.id, purpose, ctx))
 
 
 def _ask_consent(d: Decision, held: Case, ctx: Context) -> None:
@@ -271,17 +276,9 @@ def _tell_chair(d: Decision, case: Case, ctx: Context) -> None:
     for chair in (m for m in ctx.config.roster if m.chair):
         if normalise_email(chair.email) in case.conflicts:
             continue
-        rendered = ctx.renderer.render("committee_update", "en", {
-            "member_name": chair.name, "committee_name": ctx.config.committee_name,
-            "case": {"id": case.id, "code_name": case.code_name, "status": case.status.value,
-                     "received_at": format_time(case.received_at, ctx.config),
-                     "urgent": case.triage.urgent},
-            "lines": ["A committee member is involved in this case (as the reporter or the "
-                      "reported person). They got no notice and cannot see or act on it."]})
-        spec = MailSpec(to=(Address(chair.name, chair.email),), subject=rendered.subject,
-                        body=rendered.body,
-                        references=(thread_root(case.id, ctx.config.message_id_domain),))
-        d.outgoing.append(outgoing_mail(spec, case.id, "chair-notice", ctx))
+        _member_update(d, chair, case, ctx, [
+            "A committee member is involved in this case (as the reporter or the reported "
+            "person). They got no notice and cannot see or act on it."], "chair-notice")
 
 
 def _plan_ack(d: Decision, inbound: Inbound, state: StateView, ctx: Context) -> AckPlan | None:

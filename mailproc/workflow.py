@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from mailproc.compose import MailSpec, build_mail, new_message_id
 from mailproc.config import Config
@@ -119,23 +120,23 @@ def quarantined(key: str, sha: str, message_id: str | None, reason: str,
     admin = ctx.config.admin_address
     if admin and ctx.renderer.has("quarantine_alert", "en"):
         rendered = ctx.renderer.render("quarantine_alert", "en", {
-            "reason": reason, "sha256": sha, "received_at": _fmt(ctx.now, ctx.config),
+            "reason": reason, "sha256": sha, "received_at": format_time(ctx.now, ctx.config),
             "folder": ctx.config.mailbox_folder_name(Folder.QUARANTINE)})
         spec = MailSpec(to=(Address("", admin),), subject=rendered.subject, body=rendered.body)
         decision.outgoing.append(outgoing_mail(spec, None, "quarantine-alert", ctx))
     return decision
 
 
-def _fmt(when: datetime, config: Config) -> str:
-    from zoneinfo import ZoneInfo
-
-    local = when.astimezone(ZoneInfo(config.timezone))
-    return local.strftime("%Y-%m-%d %H:%M %Z")
-
-
 def format_time(when: datetime, config: Config) -> str:
     """A timestamp as people read it, in the committee's time zone."""
-    return _fmt(when, config)
+    return when.astimezone(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def case_brief(case: Case, config: Config) -> dict[str, object]:
+    """What committee mail shows of a case: never content, never the reporter."""
+    return {"id": case.id, "code_name": case.code_name, "status": case.status.value,
+            "received_at": format_time(case.received_at, config),
+            "urgent": case.triage.urgent}
 
 
 # --------------------------------------------------------------------------- routing
