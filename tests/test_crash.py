@@ -1,11 +1,11 @@
 """Exactly-once ingest under SIGKILL: a daemon killed at several points loses and repeats nothing.
 
 40 reports and 40 machine mails wait in a real Dovecot inbox. The daemon (a real subprocess,
-IMAP in, SMTP out) is killed with SIGKILL six times at seeded random moments, then finishes with
-`run --once`. Afterwards every message has exactly one outcome and sits in exactly one folder,
-each report opened exactly one case, and every reporter got their acknowledgement: possibly
-delivered twice if the kill fell between SMTP's "250 OK" and our record of it, but then as the
-same message (same Message-ID), which mail clients show once.
+IMAP in, SMTP out) is killed with SIGKILL six times at points spread over the work, then
+finishes with `run --once`. Afterwards every message has exactly one outcome and sits in exactly
+one folder, each report opened exactly one case, and every reporter got their acknowledgement:
+possibly delivered twice if the kill fell between SMTP's "250 OK" and our record of it, but then
+as the same message (same Message-ID), which mail clients show once.
 """
 
 from __future__ import annotations
@@ -68,9 +68,17 @@ def test_sigkill_at_any_point_loses_and_repeats_nothing(dovecot, smtp_server,
     config = write_config(tmp_path, mailbox=mailbox, outgoing=smtp_outgoing(smtp_server))
     rng = random.Random(20261122)
     progress = []
-    for _ in range(6):
+    # Kill points follow the work, not the wall clock: a fast machine must not finish before the
+    # first kill. Each run is killed once the ingest log has passed its target, after a further
+    # random few milliseconds so that kills land inside batches as well as between them.
+    for target in (6, 18, 30, 44, 56, 68):
         proc = _spawn(config)
-        time.sleep(rng.uniform(0.8, 1.6))  # start-up takes ~0.7 s; then anywhere in the run
+        deadline = time.monotonic() + 60
+        while len(_done_keys(tmp_path)) < target and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.03))
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         progress.append(len(_done_keys(tmp_path)))
