@@ -160,6 +160,9 @@ class MailboxConfig(Strict):
 
 class SmtpConfig(Endpoint):
     port: int = Field(default=465, ge=1, le=65535)
+    # One connection carries a whole outbox flush, up to this many mails (servers limit it:
+    # Gmail and Microsoft 365 close a connection after about 100), then a new one is opened.
+    mails_per_connection: int = Field(default=50, ge=1, le=1000)
 
 
 class OutgoingConfig(Strict):

@@ -4,6 +4,9 @@ Every mail is in the store before this runs (it is part of the commit that queue
 leaves the queue only once the SMTP server accepted it for every recipient. TLS is always
 explicit: aiosmtplib's default (`start_tls=None`) silently sends in clear to a server without
 STARTTLS. Refused recipients come back in aiosmtplib's result without an exception: checked.
+One SMTP connection carries a whole flush (a new connection per mail cost more than composing
+it); the connection is closed when the flush ends, after `mails_per_connection` mails and after
+any error, so a broken session never carries over to the next mail.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class Delivery(Protocol):
 
     async def deliver(self, mail: Outgoing) -> None: ...
 
+    async def close(self) -> None: ...
+
 
 class FileDelivery:
     """The embedded default: one .eml per outgoing mail in a directory."""
@@ -56,32 +61,102 @@ class FileDelivery:
         except OSError as exc:
             raise DeliveryError(f"cannot write outbox file: {exc.strerror}") from exc
 
+    async def close(self) -> None:
+        return None
+
     def sync(self) -> None:
         sync_filesystem(self.directory)
 
 
+CONNECTION_ERRORS = (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
+                     aiosmtplib.SMTPTimeoutError, OSError, ssl.SSLError, TimeoutError)
+
+
 class SmtpDelivery:
-    """aiosmtplib, one connection per mail (the maintainer's recommended style)."""
+    """aiosmtplib over one connection per flush (see the module docstring)."""
 
     kind = "smtp"
 
     def __init__(self, cfg: SmtpConfig) -> None:
         self.cfg = cfg
+        self._client: aiosmtplib.SMTP | None = None
+        self._carried = 0  # mails accepted on the current connection
+        self.connections = 0  # opened so far (for tests and status)
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        await self.close()
+        cfg = self.cfg
+        client = aiosmtplib.SMTP(
+            hostname=cfg.host, port=cfg.port, username=cfg.username,
+            password=cfg.password.reveal() if cfg.password else None,
+            use_tls=cfg.tls is TlsMode.IMPLICIT, start_tls=cfg.tls is TlsMode.STARTTLS,
+            timeout=cfg.timeout_seconds)
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, *CONNECTION_ERRORS) as exc:
+            client.close()
+            raise DeliveryError(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
+        self._client, self._carried = client, 0
+        self.connections += 1
+        return client
 
     async def deliver(self, mail: Outgoing) -> None:
-        cfg = self.cfg
-        password = cfg.password.reveal() if cfg.password else None
+        reused = self._client is not None and self._client.is_connected
         try:
-            errors, _reply = await aiosmtplib.send(
-                mail.raw.encode("utf-8"), sender=mail.mail_from, recipients=mail.recipients,
-                hostname=cfg.host, port=cfg.port, username=cfg.username, password=password,
-                use_tls=cfg.tls is TlsMode.IMPLICIT, start_tls=cfg.tls is TlsMode.STARTTLS,
-                timeout=cfg.timeout_seconds)
-        except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as exc:
+            await self._send(mail)
+        except _Disconnected as exc:
+            if not reused:
+                raise DeliveryError(str(exc)) from exc
+            # The server closed a connection that had carried mail already (a per-connection
+            # limit, an idle timeout): once more on a fresh one.
+            try:
+                await self._send(mail)
+            except _Disconnected as again:
+                raise DeliveryError(str(again)) from again
+
+    async def _send(self, mail: Outgoing) -> None:
+        client = await self._connection()
+        try:
+            errors, _reply = await client.sendmail(mail.mail_from, mail.recipients,
+                                                   mail.raw.encode("utf-8"))
+        except CONNECTION_ERRORS as exc:
+            await self.close()
+            raise _Disconnected(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
+        except aiosmtplib.SMTPRecipientsRefused as exc:  # aiosmtplib has sent RSET
+            codes = sorted({str(e.code) for e in exc.recipients})
+            raise DeliveryError(f"recipient refused ({', '.join(codes)})") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421:  # the server is closing the session
+                await self.close()
+                raise _Disconnected(f"{exc.code} {_safe(exc.message)}") from exc
+            raise DeliveryError(f"{type(exc).__name__}: {exc.code} "
+                                f"{_safe(exc.message)}") from exc
+        except aiosmtplib.SMTPException as exc:
+            await self.close()
             raise DeliveryError(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
+        self._carried += 1
+        if self._carried >= self.cfg.mails_per_connection:
+            await self.close()
         if errors:
             codes = sorted({str(code) for code, _msg in errors.values()})
             raise DeliveryError(f"recipient refused ({', '.join(codes)})")
+
+    async def close(self) -> None:
+        """End the session politely (QUIT); a connection already gone is simply dropped."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            if client.is_connected:
+                await client.quit()
+        except (aiosmtplib.SMTPException, *CONNECTION_ERRORS):
+            client.close()
+
+
+class _Disconnected(Exception):
+    """The connection broke under a mail (the mail may be retried on a new one)."""
 
 
 def _safe(text: str) -> str:
@@ -121,6 +196,14 @@ class FlushResult:
 async def flush_outbox(store: Store, delivery: Delivery, cfg: OutgoingConfig,
                        clock: Callable[[], datetime]) -> FlushResult:
     """Send every queued mail that is due; failures are rescheduled with capped backoff."""
+    try:
+        return await _flush(store, delivery, cfg, clock)
+    finally:
+        await delivery.close()
+
+
+async def _flush(store: Store, delivery: Delivery, cfg: OutgoingConfig,
+                 clock: Callable[[], datetime]) -> FlushResult:
     sent = failed = waiting = 0
     delivered: list[Outgoing] = []
     for mail in sorted(store.pending_outgoing(), key=lambda m: m.queued_at):

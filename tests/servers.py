@@ -7,6 +7,7 @@ that hand them out live in conftest.py.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import grp
 import json
@@ -20,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -381,6 +383,7 @@ class RecordedMail:
     rcpt_tos: tuple[str, ...]
     data: bytes
     login: str | None = None  # the AUTH user, when the client authenticated
+    connection: int = 0  # which SMTP connection carried it (1, 2, … in order of opening)
 
     @property
     def message(self) -> EmailMessage:
@@ -389,12 +392,33 @@ class RecordedMail:
 
 @dataclass
 class _Recorder:
-    """aiosmtpd handler: records mail, refuses chosen recipients, fails DATA on request."""
+    """aiosmtpd handler: records mail, refuses chosen recipients, fails DATA on request, and
+    can close a connection after a number of mails, as Gmail and Microsoft 365 do."""
 
     received: list[RecordedMail] = field(default_factory=list)
     rejects: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    per_connection: int | None = None  # then "421" and the connection is closed
+    opened: int = 0  # connections that sent at least MAIL FROM
+    carried: Counter[int] = field(default_factory=Counter)  # connection number -> mails
+
+    def _connection(self, session: Any) -> int:
+        number = getattr(session, "recorder_number", None)
+        if number is None:
+            self.opened += 1
+            number = session.recorder_number = self.opened
+        return int(number)
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          mail_options: list[str]) -> str:
+        number = self._connection(session)
+        if self.per_connection is not None and self.carried[number] >= self.per_connection:
+            asyncio.get_running_loop().call_later(0.01, server.transport.close)
+            return "421 4.7.0 Too many messages on this connection, closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -409,9 +433,11 @@ class _Recorder:
                 return self.failures.pop(0)
             auth = session.auth_data if session.authenticated else None
             login = auth.login.decode() if isinstance(auth, LoginPassword) else None
+            number = self._connection(session)
+            self.carried[number] += 1
             self.received.append(RecordedMail(
                 envelope.mail_from, tuple(envelope.rcpt_tos),
-                bytes(envelope.original_content or envelope.content), login))
+                bytes(envelope.original_content or envelope.content), login, number))
             self.cond.notify_all()
         return "250 OK queued"
 
@@ -484,6 +510,15 @@ class SmtpServer:
     def reject_recipient(self, address: str, reply: str = "550 5.1.1 No such user") -> None:
         """Refuse RCPT TO for this address from now on."""
         self._recorder.rejects[address.lower()] = reply
+
+    def close_after(self, mails: int | None) -> None:
+        """Answer MAIL FROM with 421 and hang up once a connection has carried `mails`."""
+        self._recorder.per_connection = mails
+
+    @property
+    def connections(self) -> int:
+        """How many SMTP connections sent at least MAIL FROM so far."""
+        return self._recorder.opened
 
     def fail_next(self, count: int = 1, reply: str = "451 4.3.0 Try again later") -> None:
         """Answer the next `count` DATA commands with this error instead of accepting."""

@@ -1,0 +1,82 @@
+"""One SMTP connection per outbox flush, against a real aiosmtpd server.
+
+A new connection per mail cost more than composing the mail. These tests show the reuse and
+its edges: a cap on mails per connection, a server that hangs up after a few mails (as Gmail
+and Microsoft 365 do), and a refused recipient in the middle of a session, which must neither
+lose the mails after it nor send anything twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from harness import ROSTER, imap_mailbox, mail, mailproc, smtp_outgoing, write_config
+
+REPORT = ("Hello, I want to report harassment in the project chat. A participant insulted me "
+          "repeatedly in the public channel yesterday evening.")
+
+
+def _queue_reports(dovecot, count: int) -> list[str]:
+    reporters = [f"reporter{n}@example.net" for n in range(count)]
+    dovecot.append_many([mail(r, f"Report {n}", REPORT) for n, r in enumerate(reporters)])
+    return reporters
+
+
+def _expected(reporters: list[str]) -> list[str]:
+    return sorted(reporters + [m["email"] for m in ROSTER] * len(reporters))
+
+
+def _recipients(smtp_server) -> list[str]:
+    return sorted(r for m in smtp_server.messages for r in m.rcpt_tos)
+
+
+def test_a_flush_uses_one_connection(dovecot, smtp_server, tmp_path: Path) -> None:
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=smtp_outgoing(smtp_server))
+    reporters = _queue_reports(dovecot, 5)
+    assert mailproc(config, "run", "--once").code == 0
+    assert _recipients(smtp_server) == _expected(reporters)  # 20 mails
+    assert smtp_server.connections == 1
+    assert len({m.message["Message-ID"] for m in smtp_server.messages}) == 20
+
+
+def test_mails_per_connection_caps_a_session(dovecot, smtp_server, tmp_path: Path) -> None:
+    outgoing = smtp_outgoing(smtp_server)
+    outgoing["smtp"]["mails_per_connection"] = 6
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot), outgoing=outgoing)
+    reporters = _queue_reports(dovecot, 4)
+    assert mailproc(config, "run", "--once").code == 0
+    assert _recipients(smtp_server) == _expected(reporters)  # 16 mails
+    carried = Counter(m.connection for m in smtp_server.messages)
+    assert sorted(carried.values()) == [4, 6, 6]
+
+
+def test_a_server_that_hangs_up_after_a_few_mails(dovecot, smtp_server, tmp_path: Path) -> None:
+    smtp_server.close_after(3)  # "421 too many messages" on the 4th MAIL FROM, then closed
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=smtp_outgoing(smtp_server))
+    reporters = _queue_reports(dovecot, 3)
+    run = mailproc(config, "run", "--once")
+    assert run.code == 0
+    # All 12 delivered in this one run, each once, over four connections of three.
+    assert _recipients(smtp_server) == _expected(reporters)
+    assert sorted(Counter(m.connection for m in smtp_server.messages).values()) == [3, 3, 3, 3]
+    queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
+    assert "COC-" not in queue  # nothing left waiting
+
+
+def test_a_refused_recipient_does_not_break_the_session(dovecot, smtp_server,
+                                                        tmp_path: Path) -> None:
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=smtp_outgoing(smtp_server))
+    refused = ROSTER[0]["email"]
+    smtp_server.reject_recipient(refused)
+    reporters = _queue_reports(dovecot, 3)
+    assert mailproc(config, "run", "--once").code == 0
+    expected = [r for r in _expected(reporters) if r != refused]
+    assert _recipients(smtp_server) == expected
+    # The mails after each refusal went on over the same connection.
+    assert {m.connection for m in smtp_server.messages} == {1}
+    queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
+    assert queue.count(f'"recipients":["{refused}"]') == 3 and "550" in queue  # kept
