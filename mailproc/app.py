@@ -55,6 +55,11 @@ def load_pepper(data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
+def template_cache(config: Config) -> Path:
+    """Where compiled templates are kept between starts (inside the private data directory)."""
+    return config.data_dir / "cache" / "templates"
+
+
 def load_triage(config: Config) -> RuleSet | None:
     """The triage rules in force; None (and a warning) when the rules file does not exist."""
     path = config.triage_rules
@@ -78,13 +83,12 @@ def build_app(config: Config, *, clock: Callable[[], datetime] = utc_now,
               rng: random.Random | None = None,
               translator: GuardedTranslator | str | None = "config") -> App:
     """Open the store (taking its lock) and wire every adapter to the pipeline."""
-    renderer = Renderer(config.templates_dir)
-    load_triage(config)  # refuse to start on broken rules before taking the store's lock
+    renderer = Renderer(config.templates_dir, cache_dir=template_cache(config))
+    rules = load_triage(config)  # refuse to start on broken rules before taking the lock
     store = Store(config.data_dir)
     store.open()
     chosen = make_translator(config) if translator == "config" else translator
     assert not isinstance(chosen, str)
-    rules = load_triage(config)
     # langdetect loads its profiles on first use (~0.5 s): do it now, not on the first report,
     # so that the first acknowledgement after a start is not late and a crash during start-up
     # is never blamed on whichever message happened to come first.

@@ -3,10 +3,16 @@
 Owns the file format (a `Subject:` line, a blank line, the body), the sandboxed Jinja2 setup,
 every error as the file's own `file:line`, and the sample contexts `check()` renders with.
 How a rendered plain-text mail is shaped (wrapping, one-line subjects) is `mailproc.plaintext`.
+
+Compiling the ~100 template parts takes ~0.1 s, a tenth of the daemon's start: with a
+`cache_dir` (the daemon passes one inside its private data directory) Jinja2's own bytecode
+cache keeps the compiled code keyed by each source's checksum, so an edited template is
+compiled again and an unchanged one is not. A cache that cannot be written is only slower.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,6 +27,8 @@ from mailproc.plaintext import format_date, one_line, tidy_body
 from mailproc.yamlsource import ConfigError, Problem
 
 __all__ = ["SAMPLE_CONTEXTS", "Rendered", "Renderer", "TemplateProblem", "format_date"]
+
+log = logging.getLogger("mailproc.render")
 
 SUFFIX = ".txt.j2"
 FALLBACK_LANGUAGE = "en"
@@ -69,14 +77,14 @@ class _Compiled:
 class Renderer:
     """Every template of a templates directory, compiled once at load."""
 
-    def __init__(self, templates_dir: Path) -> None:
+    def __init__(self, templates_dir: Path, *, cache_dir: Path | None = None) -> None:
         self._dir = templates_dir
         self._sources: dict[str, Source] = {}
         # Immutable: a template cannot change the lists and dicts callers pass in.
         self._env = ImmutableSandboxedEnvironment(
             loader=jinja2.FunctionLoader(self._sources.get), undefined=jinja2.StrictUndefined,
             autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-            auto_reload=False)
+            auto_reload=False, bytecode_cache=_bytecode_cache(cache_dir))
         self._env.filters["date"] = format_date
         self._templates: dict[tuple[str, str], _Compiled] = {}
         problems: list[Problem] = []
@@ -169,6 +177,28 @@ class Renderer:
 
     def _path(self, lang: str, name: str) -> str:
         return str(self._dir / lang / f"{name}{SUFFIX}")
+
+
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja2's file cache, where a failed write (full disk, permissions) is not an error."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:
+            log.warning("template cache not written (%s): templates compile at each start",
+                        exc.strerror)
+
+
+def _bytecode_cache(directory: Path | None) -> jinja2.BytecodeCache | None:
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        log.warning("no template cache at %s (%s)", directory, exc.strerror)
+        return None
+    return _QuietBytecodeCache(str(directory), "%s.jinja")
 
 
 def _template_files(root: Path, problems: list[Problem]) -> Iterator[tuple[str, str, Path]]:

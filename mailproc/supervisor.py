@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from mailproc.alerts import Alert, AlertState, candidate_alerts, due
-from mailproc.app import App
+from mailproc.app import App, template_cache
 from mailproc.compose import MailSpec
 from mailproc.health import Snapshot
 from mailproc.model import Address, Outgoing
@@ -137,7 +137,7 @@ class Supervisor:
         directory = self.app.config.templates_dir
         version = tree_version(directory)
         try:
-            renderer = Renderer(directory)
+            renderer = Renderer(directory, cache_dir=template_cache(self.app.config))
             problems = [str(p) for p in renderer.check()]
         except ConfigError as exc:
             problems = [str(p) for p in exc.problems]
