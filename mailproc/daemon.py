@@ -1,8 +1,11 @@
 """The daemon: asyncio wiring of the mailbox (in a thread), the pipeline, the outbox and timers.
 
 Loop: fetch what is new -> handle the batch (one commit) -> move it on the server -> deliver the
-queued mail -> wait for mail (IDLE or poll). A mailbox error closes the source and reopens it
-with capped exponential backoff; nothing is lost because nothing is moved before its commit.
+queued mail -> wait for mail (IDLE or poll). While a batch is handled, the mailbox thread moves
+the previous (committed) batch and fetches the next one, so the server's work and the network
+overlap ours; a move is recorded only after the server confirmed it. A mailbox error closes the
+source and reopens it with capped exponential backoff; nothing is lost because nothing is moved
+before its commit.
 APScheduler (3.x) runs the periodic jobs: outbox retries and pending translations.
 `--once` processes everything waiting, delivers, and exits (cron, tests).
 """
@@ -14,13 +17,14 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from mailproc.app import App
-from mailproc.mailbox import Backoff, MailboxError, MailSource
+from mailproc.mailbox import Backoff, MailboxError, MailSource, RawMessage
+from mailproc.model import Folder
 from mailproc.notify import sd_notify, watchdog_interval
 from mailproc.outbox import FlushResult, flush_outbox
 from mailproc.pipeline import Handled, where
@@ -41,6 +45,7 @@ class Daemon:
         self.stop = asyncio.Event()
         self._outbox_lock = asyncio.Lock()
         self._opened = False
+        self._prefetched: list[RawMessage] | None = None  # the next batch, fetched meanwhile
         self.on_batch = on_batch
         self.exit_code = 0
         self.supervisor = Supervisor(app, source.kind, source.mode)
@@ -145,24 +150,43 @@ class Daemon:
     async def cycle(self) -> int:
         """One round: open if needed, move what is committed, fetch and handle one batch.
 
-        Returns how many messages it fetched (0: the inbox is empty).
+        Returns how many messages it handled (0: the inbox is empty).
         """
         if not self._opened:
             await asyncio.to_thread(self.source.open)
             self._opened = True
         await self.apply_moves()
         store = self.app.store
-        raws = await asyncio.to_thread(self.source.fetch_new, store.is_done, self._batch())
+        raws, self._prefetched = self._prefetched, None
+        if raws is None:
+            raws = await asyncio.to_thread(self.source.fetch_new, store.is_done, self._batch())
         if not raws:
             return 0
-        handled = self.app.pipeline.handle_batch(raws)
-        for line in handled:
-            self.print_line(line)
-        if self.on_batch is not None:
-            self.on_batch(handled)
-        await self.apply_moves()
-        await self.flush()
+        # Submitted now, so the thread runs while handle_batch holds this (the loop's) thread.
+        moves = store.pending_moves()
+        ahead = asyncio.get_running_loop().run_in_executor(
+            None, self._move_and_fetch, moves, {r.key for r in raws})
+        try:
+            handled = self.app.pipeline.handle_batch(raws)
+            for line in handled:
+                self.print_line(line)
+            if self.on_batch is not None:
+                self.on_batch(handled)
+            await self.flush()
+        finally:
+            fetched = await ahead  # a mailbox error surfaces here, after the commit
+        store.record_moved([k for keys in moves.values() for k in keys])
+        self._prefetched = fetched
         return len(raws)
+
+    def _move_and_fetch(self, moves: Mapping[Folder, Sequence[str]],
+                        in_flight: set[str]) -> list[RawMessage]:
+        """In the mailbox thread: move a committed batch, then fetch the next one."""
+        if moves:
+            self.source.move(moves)
+        store = self.app.store
+        return self.source.fetch_new(lambda key: key in in_flight or store.is_done(key),
+                                     self._batch())
 
     async def apply_moves(self) -> None:
         moves = self.app.store.pending_moves()
@@ -222,6 +246,7 @@ class Daemon:
             await asyncio.wait_for(self.stop.wait(), timeout=seconds)
 
     def _close_source(self) -> None:
+        self._prefetched = None  # keys may not hold on a new session (UIDVALIDITY)
         if self._opened:
             try:
                 self.source.close()
