@@ -101,6 +101,9 @@ class Endpoint(Strict):
     tls: TlsMode = TlsMode.IMPLICIT
     username: str | None = None
     password: Secret | None = None
+    # password: LOGIN/PLAIN with `password`; xoauth2: `oauth2_token` (Gmail, Microsoft 365)
+    auth: Literal["password", "xoauth2"] = "password"
+    oauth2_token: Secret | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
@@ -124,9 +127,6 @@ class Folders(Strict):
 
 class ImapConfig(Endpoint):
     port: int = Field(default=993, ge=1, le=65535)
-    # password: LOGIN with `password`; xoauth2: `oauth2_token` (Gmail, Microsoft 365)
-    auth: Literal["password", "xoauth2"] = "password"
-    oauth2_token: Secret | None = None
     folders: Folders = Folders()
     idle: bool = True
     idle_renew_seconds: float = Field(default=25 * 60, gt=0, le=29 * 60)
@@ -435,19 +435,20 @@ def _resolve(base: Path, path: Path) -> Path:
 def _check_secrets(file: str, line_of: object, config: Config) -> None:
     """Refuse an endpoint that has a username but no password source (a likely mistake)."""
     problems = []
-    imap = config.mailbox.imap
-    if imap is not None and imap.auth == "xoauth2" and imap.oauth2_token is None:
-        problems.append(Problem(file, int(line_of(("mailbox", "imap")) if callable(line_of)
-                                          else 1), "mailbox.imap.oauth2_token",
-                                "auth: xoauth2 needs oauth2_token: {command: [...]} or "
-                                "{file: PATH}"))
     for key, endpoint in (("mailbox", config.mailbox.imap), ("outgoing", config.outgoing.smtp)):
-        if isinstance(endpoint, ImapConfig) and endpoint.auth == "xoauth2":
+        if endpoint is None:
             continue
-        if endpoint is not None and endpoint.username and endpoint.password is None:
-            loc = (key, "imap" if key == "mailbox" else "smtp", "password")
-            line = line_of(loc[:2]) if callable(line_of) else 1
-            problems.append(Problem(file, int(line), ".".join(loc),
+        where = (key, "imap" if key == "mailbox" else "smtp")
+        line = int(line_of(where)) if callable(line_of) else 1
+        if endpoint.auth == "xoauth2" and endpoint.oauth2_token is None:
+            problems.append(Problem(file, line, ".".join((*where, "oauth2_token")),
+                                    "auth: xoauth2 needs oauth2_token: {command: [...]} or "
+                                    "{file: PATH}"))
+        elif endpoint.auth == "xoauth2" and not endpoint.username:
+            problems.append(Problem(file, line, ".".join((*where, "username")),
+                                    "auth: xoauth2 needs the mailbox's username"))
+        elif endpoint.auth == "password" and endpoint.username and endpoint.password is None:
+            problems.append(Problem(file, line, ".".join((*where, "password")),
                                     "username given without password: {env: VAR} or {file: PATH}"))
     if problems:
         raise ConfigError(problems)

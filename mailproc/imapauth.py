@@ -16,6 +16,7 @@ from imapclient import IMAPClient
 
 from mailproc.config import ImapConfig
 from mailproc.mailbox import MailboxError
+from mailproc.oauth import TokenError, read_access_token
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,14 @@ def read_credentials(cfg: ImapConfig) -> Credentials:
     if source is None:
         raise MailboxError(f"IMAP auth {cfg.auth} needs {what}: in the mailbox config")
     try:
-        secret = source.reveal()
+        if cfg.auth == "xoauth2":
+            secret = read_access_token(source, f"IMAP {what}")
+        else:
+            secret = source.reveal()
+    except TokenError as exc:
+        raise MailboxError(str(exc)) from exc
     except ValueError as exc:  # the message names the source (variable, file, command), not data
         raise MailboxError(f"IMAP {what}: {exc}") from exc
-    if cfg.auth == "xoauth2" and (not secret.isprintable() or len(secret.split()) != 1):
-        # A command that prints JSON or several lines would only fail later, at the server.
-        raise MailboxError("IMAP oauth2_token: expected one access token with no spaces or "
-                           "line breaks; make the token command print only the token")
     return Credentials(cfg.auth, cfg.username, secret)
 
 

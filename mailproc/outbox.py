@@ -11,10 +11,11 @@ any error, so a broken session never carries over to the next mail.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,9 @@ from typing import Protocol
 import aiosmtplib
 
 from mailproc.config import OutgoingConfig, SmtpConfig, TlsMode
+from mailproc.imapauth import redact
 from mailproc.model import Outgoing
+from mailproc.oauth import TokenError, read_access_token
 from mailproc.storage import sync_filesystem
 from mailproc.store import Store
 
@@ -88,19 +91,37 @@ class SmtpDelivery:
             return self._client
         await self.close()
         cfg = self.cfg
+        token = await self._token()
         client = aiosmtplib.SMTP(
             hostname=cfg.host, port=cfg.port, username=cfg.username,
-            password=cfg.password.reveal() if cfg.password else None,
+            password=cfg.password.reveal() if cfg.password and token is None else None,
+            oauth_token_generator=None if token is None else _constant(token),
             use_tls=cfg.tls is TlsMode.IMPLICIT, start_tls=cfg.tls is TlsMode.STARTTLS,
             timeout=cfg.timeout_seconds)
         try:
             await client.connect()
         except (aiosmtplib.SMTPException, *CONNECTION_ERRORS) as exc:
             client.close()
-            raise DeliveryError(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
+            message = _safe(str(exc))
+            if token is not None:
+                message = redact(message, (token,))
+            raise DeliveryError(f"{type(exc).__name__}: {message}") from exc
         self._client, self._carried = client, 0
         self.connections += 1
         return client
+
+    async def _token(self) -> str | None:
+        """XOAUTH2: a fresh access token for this connection (a command may take a while)."""
+        cfg = self.cfg
+        if cfg.auth != "xoauth2":
+            return None
+        if cfg.oauth2_token is None:
+            raise DeliveryError("SMTP auth xoauth2 needs oauth2_token: in the outgoing config")
+        try:
+            return await asyncio.to_thread(read_access_token, cfg.oauth2_token,
+                                           "SMTP oauth2_token")
+        except TokenError as exc:
+            raise DeliveryError(str(exc)) from exc
 
     async def deliver(self, mail: Outgoing) -> None:
         reused = self._client is not None and self._client.is_connected
@@ -153,6 +174,13 @@ class SmtpDelivery:
                 await client.quit()
         except (aiosmtplib.SMTPException, *CONNECTION_ERRORS):
             client.close()
+
+
+def _constant(token: str) -> Callable[[], Awaitable[str]]:
+    async def generate() -> str:
+        return token
+
+    return generate
 
 
 class _Disconnected(Exception):

@@ -8,6 +8,7 @@ that hand them out live in conftest.py.
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import grp
 import json
@@ -432,7 +433,8 @@ class _Recorder:
             if self.failures:
                 return self.failures.pop(0)
             auth = session.auth_data if session.authenticated else None
-            login = auth.login.decode() if isinstance(auth, LoginPassword) else None
+            login = (auth.login.decode() if isinstance(auth, LoginPassword)
+                     else auth if isinstance(auth, str) else None)
             number = self._connection(session)
             self.carried[number] += 1
             self.received.append(RecordedMail(
@@ -442,11 +444,35 @@ class _Recorder:
         return "250 OK queued"
 
 
+@dataclass
+class _OAuthRecorder(_Recorder):
+    """A recorder that also offers SASL XOAUTH2 and checks the bearer token."""
+
+    accepted: set[str] = field(default_factory=set)
+    asked: list[str] = field(default_factory=list)  # every token presented, in order
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
+        try:
+            fields = base64.b64decode(args[1], validate=True).decode().split("\x01")
+            user = fields[0].removeprefix("user=")
+            token = fields[1].removeprefix("auth=Bearer ")
+        except (IndexError, ValueError):
+            return AuthResult(success=False, message="501 5.5.2 Cannot decode XOAUTH2")
+        self.asked.append(token)
+        if token in self.accepted:
+            return AuthResult(success=True, auth_data=user)
+        # As Gmail does: a 334 challenge carrying a JSON error, the client's empty line, 535.
+        await server.challenge_auth('{"status":"401","schemes":"bearer"}')
+        return AuthResult(success=False, handled=False)
+
+
 class SmtpServer:
     """aiosmtpd on loopback; `tls` is "plain", "starttls" or "implicit" (then `cert` is needed)."""
 
     def __init__(self, *, tls: str = "plain", cert: CertPair | None = None,
-                 credentials: tuple[str, str] | None = None) -> None:
+                 credentials: tuple[str, str] | None = None,
+                 oauth2_tokens: set[str] | None = None) -> None:
+        """`oauth2_tokens`: offer AUTH XOAUTH2 (and require AUTH) accepting these tokens."""
         if tls != "plain" and cert is None:
             raise ValueError("TLS needs a certificate")
         self.host = LOOPBACK
@@ -454,7 +480,8 @@ class SmtpServer:
         self.tls = tls
         self.cert = cert
         self.credentials = credentials
-        self._recorder = _Recorder()
+        self._recorder = _Recorder() if oauth2_tokens is None else _OAuthRecorder(
+            accepted=oauth2_tokens)
         self._controller: Controller | None = None
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
@@ -468,7 +495,7 @@ class SmtpServer:
         if self._controller is not None:
             return
         kwargs: dict[str, Any] = {}
-        if self.credentials is not None:
+        if self.credentials is not None or isinstance(self._recorder, _OAuthRecorder):
             kwargs.update(authenticator=self._authenticate, auth_required=True,
                           auth_require_tls=self.tls != "plain")
         if self.tls == "starttls":
@@ -514,6 +541,17 @@ class SmtpServer:
     def close_after(self, mails: int | None) -> None:
         """Answer MAIL FROM with 421 and hang up once a connection has carried `mails`."""
         self._recorder.per_connection = mails
+
+    def accept_token(self, token: str) -> None:
+        """From now on, XOAUTH2 with this access token succeeds (an OAuth2 server only)."""
+        assert isinstance(self._recorder, _OAuthRecorder)
+        self._recorder.accepted.add(token)
+
+    @property
+    def tokens_asked(self) -> list[str]:
+        """The XOAUTH2 tokens clients presented, in order (an OAuth2 server only)."""
+        assert isinstance(self._recorder, _OAuthRecorder)
+        return list(self._recorder.asked)
 
     @property
     def connections(self) -> int:

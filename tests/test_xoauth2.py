@@ -1,4 +1,5 @@
-"""XOAUTH2 login against a real Dovecot: a fresh token per connect, no token in any message.
+"""XOAUTH2 login against a real Dovecot and a real aiosmtpd: a fresh token per connect, no
+token in any message.
 
 Dovecot's oauth2 passdb asks a token endpoint on loopback (tests/servers.py, `dovecot_oauth2`)
 about each token, so the test sees exactly which tokens mailproc sent, and Dovecot's own log
@@ -11,11 +12,12 @@ import logging
 import re
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from harness import mail, mailproc, write_config
-from servers import DovecotServer
+from servers import DovecotServer, SmtpServer
 
 from mailproc.imap import ImapSource
 from mailproc.imapauth import Credentials
@@ -96,3 +98,82 @@ def test_the_daemon_reads_a_report_through_an_xoauth2_mailbox(
     assert dovecot_oauth2.messages("INBOX") == []  # moved on the server after the commit
     assert dovecot_oauth2.oauth2.asked == ["token-1"]
     assert len(list((tmp_path / "var" / "outbox").glob("*-ack-*.eml"))) == 1
+
+
+# --------------------------------------------------------------------------- SMTP
+
+@pytest.fixture
+def smtp_oauth2() -> Iterator[SmtpServer]:
+    """aiosmtpd requiring AUTH, offering XOAUTH2 only, accepting the tokens the test adds."""
+    server = SmtpServer(oauth2_tokens=set())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _smtp_xoauth2(server: SmtpServer, command: list[str]) -> dict[str, object]:
+    return {"smtp": {"host": server.host, "port": server.port, "tls": "plain",
+                     "username": "conduct@example.org", "auth": "xoauth2",
+                     "oauth2_token": {"command": command}, "timeout_seconds": 5},
+            "retry_initial_seconds": 0.01}
+
+
+def _queue(tmp_path: Path, smtp: SmtpServer, command: list[str]) -> Path:
+    maildir = tmp_path / "var" / "mail"
+    config = write_config(tmp_path, mailbox={"maildir": str(maildir)},
+                          outgoing=_smtp_xoauth2(smtp, command))
+    (maildir / "new").mkdir(parents=True, exist_ok=True)
+    (maildir / "new" / "1.eml").write_bytes(mail(
+        "alex@example.org", "Harassment at the meetup",
+        "Someone kept touching my shoulder after I said stop."))
+    return config
+
+
+def test_smtp_sends_through_xoauth2_with_a_fresh_token_per_connection(
+        smtp_oauth2: SmtpServer, tmp_path: Path) -> None:
+    smtp_oauth2.accept_token("token-1")
+    config = _queue(tmp_path, smtp_oauth2, _token_command(tmp_path))
+    run = mailproc(config, "run", "--once")
+    assert run.code == 0, run.err
+    delivered = smtp_oauth2.wait_for(4)  # the ack and three committee notices
+    assert sorted(r for m in delivered for r in m.rcpt_tos)[0] == "alex@example.org"
+    assert {m.login for m in delivered} == {"conduct@example.org"}
+    assert smtp_oauth2.tokens_asked == ["token-1"]  # one connection carried all four
+
+
+def test_smtp_refused_token_keeps_mail_queued_and_out_of_messages(
+        smtp_oauth2: SmtpServer, tmp_path: Path) -> None:
+    config = _queue(tmp_path, smtp_oauth2, _token_command(tmp_path))
+    first = mailproc(config, "run", "--once")
+    assert first.code == 0
+    assert smtp_oauth2.messages == []
+    queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
+    assert queue.count('"attempts":') == 4 and "SMTPAuthenticationError" in queue
+    assert "token-" not in queue
+    assert "token-" not in first.err
+
+    smtp_oauth2.accept_token(f"token-{len(smtp_oauth2.tokens_asked) + 1}")
+    second = mailproc(config, "run", "--once")
+    assert second.code == 0
+    assert len(smtp_oauth2.wait_for(4)) == 4  # read afresh: the new token is the one used
+
+
+def test_smtp_broken_token_command_fails_before_connecting(
+        smtp_oauth2: SmtpServer, tmp_path: Path) -> None:
+    config = _queue(tmp_path, smtp_oauth2, _token_command(tmp_path, 'print("two words")'))
+    assert mailproc(config, "run", "--once").code == 0
+    assert smtp_oauth2.tokens_asked == [] and smtp_oauth2.connections == 0
+    queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
+    assert "expected one access token" in queue
+
+
+def test_smtp_xoauth2_without_a_token_source_is_a_config_error(tmp_path: Path) -> None:
+    outgoing = {"smtp": {"host": "127.0.0.1", "port": 2525, "tls": "plain",
+                         "username": "conduct@example.org", "auth": "xoauth2"}}
+    config = write_config(tmp_path, mailbox={"maildir": str(tmp_path / "mail")},
+                          outgoing=outgoing)
+    check = mailproc(config, "check")
+    assert check.code == 2
+    assert "outgoing.smtp.oauth2_token: auth: xoauth2 needs oauth2_token" in check.err
