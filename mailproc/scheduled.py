@@ -5,6 +5,8 @@ derives what is due from each case's state, and every mail queued here records i
 `case.sent` in the same commit, so after a restart or a week of downtime each overdue action
 happens once. Reporter mail is in the reporter's language (the English template
 machine-translated and marked when there is no template in it, within the short budget).
+Only the store's active cases are read (`Store.active_cases`: all but those closed with their
+outcome sent), so a tick costs what the open cases cost, however many were ever closed.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from mailproc.deadlines import (
     sla,
 )
 from mailproc.intake import LANGUAGE_NAMES, with_english_below
-from mailproc.model import Address, Case, CaseStatus, DiaryEntry, Outgoing, normalise_email
+from mailproc.model import Address, Case, DiaryEntry, Outgoing, normalise_email
 from mailproc.store import Transaction
+from mailproc.store_index import is_active
 from mailproc.workflow import Context, outgoing_mail, thread_root
 
 if TYPE_CHECKING:
@@ -35,8 +38,9 @@ REPORTER_TEMPLATES = {"update", "searching", "outcome"}
 def tick(p: Pipeline) -> int:
     """Queue everything due now in one commit; returns how many mails were queued."""
     ctx = p.context()
-    cases = {c.id: c.model_copy(deep=True) for c in p.store.all_cases()
-             if c.status is not CaseStatus.CLOSED or "outcome" not in c.sent}
+    # Every case but those closed with their outcome sent, from the store's index: the case
+    # files of closed cases are not read (the digest leaves closed cases out as well).
+    cases = {c.id: c.model_copy(deep=True) for c in p.store.active_cases() if is_active(c)}
     txn = Transaction()
     for item in due(cases.values(), p.config, ctx.now):
         case = cases[item.case_id]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import json
 import os
 import tempfile
@@ -129,7 +130,11 @@ def flush_tinydb(db: TinyDB) -> None:
 
 
 class JsonLog:
-    """An append-only JSON-lines file; a torn last line (crash mid-append) is skipped on read."""
+    """An append-only JSON-lines file; a torn last line (crash mid-append) is skipped on read.
+
+    The writer calls `repair` once before appending, so that a record is never glued onto the
+    torn piece of an earlier one (both would then be lost).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -143,17 +148,50 @@ class JsonLog:
             handle.flush()
             os.fsync(handle.fileno())
 
-    def read(self) -> Iterator[dict[str, Any]]:
+    def read(self, start: int = 0) -> Iterator[dict[str, Any]]:
+        """Every record, or those from byte `start` on (where an earlier read ended)."""
         if not self.path.exists():
             return
-        with open(self.path, encoding="utf-8") as handle:
-            for line in handle:
+        with open(self.path, "rb") as raw:
+            raw.seek(start)
+            # A line torn mid-character decodes with U+FFFD and then fails to parse, as it should.
+            for line in io.TextIOWrapper(raw, encoding="utf-8", errors="replace"):
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a torn final line after a crash; its transaction is replayed
                 if isinstance(record, dict):
                     yield record
+
+    def repair(self) -> None:
+        """End the file with a complete line: cut a torn last line, or finish a whole one."""
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except FileNotFoundError:
+            return
+        try:
+            size = os.fstat(fd).st_size
+            if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+                return
+            start = size
+            while start > 0:  # back to the last newline, 64 KiB at a time
+                chunk_start = max(0, start - 65536)
+                found = os.pread(fd, start - chunk_start, chunk_start).rfind(b"\n")
+                if found >= 0:
+                    start = chunk_start + found + 1
+                    break
+                start = chunk_start
+            try:
+                whole = isinstance(json.loads(os.pread(fd, size - start, start)), dict)
+            except ValueError:
+                whole = False
+            if whole:  # the crash came just before the newline: the record is complete
+                os.pwrite(fd, b"\n", size)
+            else:
+                os.ftruncate(fd, start)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class StoreLocked(Exception):

@@ -5,16 +5,23 @@ Layout of the data directory (cost of one message does not grow with the store):
   cases/<ID>.json           one small TinyDB per case (tables `case`, `diary`)
   outbox.json               TinyDB of mail not yet sent (drains)   meta.json  counters
   ingest.jsonl              append-only: received / done / moved events per message key
-  index.jsonl               append-only: Message-ID -> case, case code names
+  index.jsonl               append-only: Message-ID -> case, code names, active cases, ...
+  snapshot.json             the indexes both logs replay to, up to recorded offsets
   journal/<n>.json          a committed transaction not yet applied (redo log)
 A commit writes the whole transaction to the journal atomically (the durable point), applies it
 to the files above (idempotently) and deletes it; `open` replays what a crash left there.
+
+What is kept in memory is folded from the two logs (`store_index.Indexes`). `open` loads the
+snapshot and replays only the log records after it (`store_snapshot`); the snapshot is rewritten
+on `close` and after every `SNAPSHOT_EVERY` records (more on a big store: at most 1/8 of what
+it covers), never inside a commit. A missing or unusable snapshot only means a full replay.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from collections import Counter
@@ -25,7 +32,8 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from mailproc.model import Case, DiaryEntry, Folder, Outcome, Outgoing
+from mailproc import store_snapshot
+from mailproc.model import Case, DiaryEntry, Folder, Outgoing
 from mailproc.storage import (
     DataDirLock,
     JsonLog,
@@ -35,26 +43,20 @@ from mailproc.storage import (
     sync_filesystem,
     write_once,
 )
+from mailproc.store_index import ACTIVE_MARKER, Done, DoneMap, Indexes, is_active
+from mailproc.store_index import done_from_json as _done_from_json
+from mailproc.store_index import done_to_json as _done_to_json
+
+__all__ = ["Done", "Store", "Transaction", "diary_hash", "dump_txn", "load_txn", "sha256_hex"]
+
+log = logging.getLogger("mailproc.store")
+
+SNAPSHOT_EVERY = 5000  # log records appended between two snapshots, at least
+SNAPSHOT_SHARE = 8  # and at least 1/8 of the records the last one covered
 
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@dataclass(frozen=True)
-class Done:
-    """How one message key ended."""
-
-    key: str
-    sha256: str
-    message_id: str | None
-    outcome: Outcome
-    folder: Folder
-    at: datetime
-    case_id: str | None = None
-    reason: str = ""  # rule or guard that decided, for the seen log and --explain
-    ack_to: str | None = None  # sha256 of the sender an ack went to (rate limit), never the address
-    duplicate_of: str | None = None
 
 
 @dataclass
@@ -85,21 +87,53 @@ class Store:
         self._lock = DataDirLock(data_dir)
         self._ingest = JsonLog(data_dir / "ingest.jsonl")
         self._index_log = JsonLog(data_dir / "index.jsonl")
-        self.done: dict[str, Done] = {}
-        self._by_sha: dict[str, str] = {}
-        self._by_mid: dict[str, str] = {}
-        self.received: Counter[str] = Counter()
-        self.tries: Counter[str] = Counter()  # attempts of a message handled on its own
-        self._moved: set[str] = set()
-        self.message_to_case: dict[str, str] = {}
-        self.code_names: set[str] = set()
-        self.translation_pending: set[str] = set()
-        self.by_identifier: dict[str, set[str]] = {}  # keyed identifier -> case ids
+        self._snapshot_path = data_dir / "snapshot.json"
+        self._ix = Indexes()
         self._cases: dict[str, Case] = {}  # read-only cache; callers copy before changing
-        self._acks: Counter[tuple[str, str]] = Counter()
         self._counters: dict[str, int] = {}
         self._flags: dict[str, str] = {}
         self._txn_seq = 0
+        self._opened = False
+        self._records = 0  # log records the indexes were folded from
+        self._unsnapped = 0  # of which the snapshot on disk does not cover
+        self._snapshots = True  # False once memory may differ from the logs (a failed write)
+        self.replayed = 0  # log records the last open replayed (all of them without a snapshot)
+
+    # The indexes, as the rest of mailproc reads them (shared: never change them from outside).
+
+    @property
+    def done(self) -> DoneMap:
+        return self._ix.done
+
+    @property
+    def received(self) -> Counter[str]:
+        return self._ix.received
+
+    @property
+    def tries(self) -> Counter[str]:
+        """Attempts of a message handled on its own."""
+        return self._ix.tries
+
+    @property
+    def message_to_case(self) -> dict[str, str]:
+        return self._ix.message_to_case
+
+    @property
+    def code_names(self) -> set[str]:
+        return self._ix.code_names
+
+    @property
+    def translation_pending(self) -> set[str]:
+        return self._ix.translation_pending
+
+    @property
+    def by_identifier(self) -> dict[str, set[str]]:
+        """Keyed identifier -> case ids."""
+        return self._ix.by_identifier
+
+    def indexes(self) -> Indexes:
+        """Everything folded from the logs (for tests and diagnostics: do not change it)."""
+        return self._ix
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -108,6 +142,8 @@ class Store:
             for sub in ("archive", "blobs", "cases", "journal"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
             self._lock.acquire()
+            self._ingest.repair()
+            self._index_log.repair()
         self._meta = open_tinydb(self.root / "meta.json")
         self._outbox = open_tinydb(self.root / "outbox.json")
         self._load_indexes()
@@ -116,9 +152,52 @@ class Store:
         for path in sorted(self._journal_files()):
             self._apply(load_txn(path.read_bytes()), path.stem)
             path.unlink()
+        self._index_active_cases()
+        self._opened = True
+        self._maybe_snapshot()
 
     def close(self) -> None:
+        if self._opened and self._unsnapped:
+            self.write_snapshot()
+        self._opened = False
         self._lock.release()
+
+    def write_snapshot(self) -> bool:
+        """Save the indexes for the next open; never fails (a missing one is only slower)."""
+        if self.read_only or not self._snapshots:
+            return False
+        try:
+            store_snapshot.write(self._snapshot_path, self._ix, self._logs(), self._records)
+        except (OSError, ValueError) as exc:
+            log.warning("could not write the store snapshot (%s); the next start replays the "
+                        "logs", type(exc).__name__)
+            return False
+        self._unsnapped = 0
+        return True
+
+    def _maybe_snapshot(self) -> None:
+        if self._opened and self._unsnapped >= max(SNAPSHOT_EVERY,
+                                                   (self._records - self._unsnapped)
+                                                   // SNAPSHOT_SHARE):
+            self.write_snapshot()
+
+    def _logs(self) -> dict[str, Path]:
+        return {"ingest.jsonl": self._ingest.path, "index.jsonl": self._index_log.path}
+
+    def _log_ingest(self, records: list[dict[str, Any]]) -> None:
+        self._append(self._ingest, records)
+
+    def _log_index(self, records: list[dict[str, Any]]) -> None:
+        self._append(self._index_log, records)
+
+    def _append(self, target: JsonLog, records: list[dict[str, Any]]) -> None:
+        try:
+            target.append(records)
+        except BaseException:
+            self._snapshots = False  # part of it may be on disk: only a replay knows
+            raise
+        self._records += len(records)
+        self._unsnapped += len(records)
 
     def _journal_files(self) -> list[Path]:
         if not (self.root / "journal").is_dir():
@@ -126,39 +205,54 @@ class Store:
         return [p for p in (self.root / "journal").glob("*.json") if p.stem.isdigit()]
 
     def _load_indexes(self) -> None:
-        for rec in self._ingest.read():
-            event, key = rec.get("e"), str(rec.get("k", ""))
-            if event == "recv":
-                self.received[key] += 1
-            elif event == "try":
-                self.tries[key] += 1
-            elif event == "done":
-                self._remember_done(_done_from_json(rec))
-            elif event == "moved":
-                self._moved.add(key)
-        for rec in self._index_log.read():
-            if rec.get("e") == "mid":
-                self.message_to_case[str(rec["mid"])] = str(rec["case"])
-            elif rec.get("e") == "case":
-                self.code_names.add(str(rec["code"]))
-            elif rec.get("e") == "id":
-                self.by_identifier.setdefault(str(rec["h"]), set()).add(str(rec["case"]))
-            elif rec.get("e") == "tp":
-                (self.translation_pending.add if rec["on"] else
-                 self.translation_pending.discard)(str(rec["case"]))
+        """The snapshot, then the log records after it (all of them when there is none)."""
+        loaded = store_snapshot.load(self._snapshot_path, self._logs())
+        offsets: dict[str, int] = {}
+        if loaded is not None:
+            self._ix, offsets, self._records = loaded.indexes, loaded.offsets, loaded.records
+        tail = 0
+        for rec in self._ingest.read(offsets.get("ingest.jsonl", 0)):
+            self._ix.ingest(rec)
+            tail += 1
+        for rec in self._index_log.read(offsets.get("index.jsonl", 0)):
+            self._ix.index(rec)
+            tail += 1
+        self._records += tail
+        self._unsnapped = tail
+        self.replayed = tail
         for row in self._meta.table("counters").all():
             self._counters[str(row["name"])] = int(row["value"])
         for row in self._meta.table("flags").all():
             self._flags[str(row["name"])] = str(row["value"])
         self._txn_seq = max((int(p.stem) for p in self._journal_files()), default=0)
 
-    def _remember_done(self, done: Done) -> None:
-        self.done[done.key] = done
-        self._by_sha.setdefault(done.sha256, done.key)
-        if done.message_id:
-            self._by_mid.setdefault(done.message_id, done.key)
-        if done.ack_to:
-            self._acks[(done.ack_to, done.at.date().isoformat())] += 1
+    def _index_active_cases(self) -> None:
+        """Once per data directory from before the active-case index: scan every case file."""
+        if self._ix.active_indexed:
+            return
+        records = [r for r in (self._ix.set_active(case_id, on)
+                               for case_id, on in self._scan_active().items()) if r]
+        self._ix.active_indexed = True
+        self._log_index([*records, {"e": ACTIVE_MARKER}])
+        if records:
+            log.info("active-case index built: %d of %d cases active", len(self._ix.active),
+                     len(self.case_ids()))
+
+    def _scan_active(self) -> dict[str, bool]:
+        """Every case id -> whether it is active, read from the case files."""
+        found: dict[str, bool] = {}
+        for case_id in self.case_ids():
+            try:
+                case = self._read_case(case_id)
+            except Exception as exc:  # one bad file must not stop the start: the tick sees it
+                log.warning("case %s unreadable (%s): kept among the active cases", case_id,
+                            type(exc).__name__)
+                found[case_id] = True
+            else:
+                found[case_id] = case is not None and is_active(case)
+        for case_id in self._ix.active:
+            found.setdefault(case_id, False)
+        return found
 
     # ------------------------------------------------------------------ ingest
 
@@ -186,12 +280,8 @@ class Store:
 
     def routed_since(self, since: datetime | None) -> list[dict[str, str]]:
         """Mail routed away by triage (domain and subject only), newest last."""
-        out = []
-        for rec in self._index_log.read():
-            if rec.get("e") == "routed" and (since is None or
-                                             datetime.fromisoformat(rec["at"]) > since):
-                out.append({k: str(v) for k, v in rec.items() if k != "e"})
-        return out
+        return [dict(r) for r in self._ix.routed
+                if since is None or datetime.fromisoformat(r["at"]) > since]
 
     def related_cases(self, identifiers: list[str]) -> list[Case]:
         """Every case that names one of these (keyed) identifiers."""
@@ -205,14 +295,14 @@ class Store:
 
     def record_received(self, items: list[tuple[str, str, datetime]]) -> None:
         """Log (key, sha256, at) for each message about to be handled, before acting."""
-        self._ingest.append({"e": "recv", "k": k, "sha": s, "at": a.isoformat()}
-                            for k, s, a in items)
+        self._log_ingest([{"e": "recv", "k": k, "sha": s, "at": a.isoformat()}
+                          for k, s, a in items])
         for key, _sha, _at in items:
             self.received[key] += 1
 
     def record_try(self, key: str, sha: str, at: datetime) -> None:
         """Log one attempt at a message handled alone (poison-message detection)."""
-        self._ingest.append([{"e": "try", "k": key, "sha": sha, "at": at.isoformat()}])
+        self._log_ingest([{"e": "try", "k": key, "sha": sha, "at": at.isoformat()}])
         self.tries[key] += 1
 
     def is_done(self, key: str) -> bool:
@@ -220,11 +310,12 @@ class Store:
 
     def duplicate_of(self, sha: str, message_id: str | None) -> Done | None:
         """The earlier outcome of the same message seen under another key, if any."""
-        key = self._by_sha.get(sha) or (self._by_mid.get(message_id) if message_id else None)
+        key = self._ix.by_sha.get(sha) or (self._ix.by_mid.get(message_id) if message_id
+                                            else None)
         return self.done.get(key) if key else None
 
     def acks_on(self, sender_hash: str, day: str) -> int:
-        return self._acks[(sender_hash, day)]
+        return self._ix.acks[(sender_hash, day)]
 
     def counter(self, name: str) -> int:
         return self._counters.get(name, 0)
@@ -233,19 +324,20 @@ class Store:
         return self._flags.get(name)
 
     def quarantined(self) -> int:
-        return sum(1 for d in self.done.values() if d.outcome is Outcome.QUARANTINED)
+        return self._ix.quarantined
 
     def pending_moves(self) -> dict[Folder, list[str]]:
         """Messages whose outcome is committed but whose server-side move is not confirmed."""
         moves: dict[Folder, list[str]] = {}
-        for key, done in self.done.items():
-            if key not in self._moved:
-                moves.setdefault(done.folder, []).append(key)
+        for key in self._ix.unmoved:
+            moves.setdefault(self.done.folder_of(key), []).append(key)
         return moves
 
     def record_moved(self, keys: list[str]) -> None:
-        self._ingest.append({"e": "moved", "k": k} for k in keys)
-        self._moved.update(keys)
+        self._log_ingest([{"e": "moved", "k": k} for k in keys])
+        for key in keys:
+            self._ix.mark_moved(key)
+        self._maybe_snapshot()
 
     # ------------------------------------------------------------------ cases
 
@@ -256,14 +348,17 @@ class Store:
         """The case record (shared: copy it before changing it)."""
         if case_id in self._cases and not self.read_only:
             return self._cases[case_id]
+        case = self._read_case(case_id)
+        if case is not None and not self.read_only:
+            self._cases[case_id] = case
+        return case
+
+    def _read_case(self, case_id: str) -> Case | None:
         path = self.root / "cases" / f"{case_id}.json"
         if "/" in case_id or not path.exists():
             return None
         docs = self._case_db(case_id).table("case").all()
-        case = Case.model_validate(docs[0]) if docs else None
-        if case is not None and not self.read_only:
-            self._cases[case_id] = case
-        return case
+        return Case.model_validate(docs[0]) if docs else None
 
     def case_ids(self) -> list[str]:
         if not (self.root / "cases").is_dir():
@@ -272,6 +367,18 @@ class Store:
 
     def all_cases(self) -> list[Case]:
         return [c for c in (self.get_case(i) for i in self.case_ids()) if c is not None]
+
+    def active_case_ids(self) -> list[str]:
+        """Every case but those closed with their outcome sent, in `case_ids` order."""
+        if self._ix.active_indexed:
+            ids = self._ix.active
+        else:  # a reader on a data directory whose writer has not indexed it yet
+            ids = {case_id for case_id, on in self._scan_active().items() if on}
+        return sorted(ids, key=_case_order)
+
+    def active_cases(self) -> list[Case]:
+        """The cases the deadline tick looks at, without reading any other case file."""
+        return [c for c in (self.get_case(i) for i in self.active_case_ids()) if c is not None]
 
     def diary(self, case_id: str) -> list[DiaryEntry]:
         rows = self._case_db(case_id).table("diary").all()
@@ -315,8 +422,17 @@ class Store:
         atomic_write(path, dump_txn(txn))
         self._apply(txn, name)
         path.unlink()
+        self._maybe_snapshot()
 
     def _apply(self, txn: Transaction, name: str) -> None:
+        try:
+            self._apply_all(txn, name)
+        except BaseException:
+            # Memory and the logs may now differ: no snapshot until the next open replays.
+            self._snapshots = False
+            raise
+
+    def _apply_all(self, txn: Transaction, name: str) -> None:
         self._apply_cases(txn, name)
         for mail in txn.outgoing:
             self._outbox.upsert(mail.model_dump(mode="json"), Query().id == mail.id)
@@ -331,7 +447,8 @@ class Store:
         flush_tinydb(self._meta)
         index: list[dict[str, Any]] = [{"e": "mid", "mid": m, "case": c}
                                        for m, c in txn.message_index.items()]
-        index += [{"e": "routed", **r} for r in txn.routed]
+        routed: list[dict[str, Any]] = [{"e": "routed", **r} for r in txn.routed]
+        index += routed
         index += [{"e": "case", "id": c.id, "code": c.code_name} for c in txn.cases.values()
                   if c.code_name not in self.code_names]
         for case in txn.cases.values():
@@ -343,12 +460,18 @@ class Store:
                 index.append({"e": "tp", "case": case.id, "on": case.translation_pending})
                 (self.translation_pending.add if case.translation_pending else
                  self.translation_pending.discard)(case.id)
-        self._index_log.append(index)
+            active = self._ix.set_active(case.id, is_active(case))
+            if active is not None:
+                index.append(active)
+        self._log_index(index)
         self.message_to_case.update(txn.message_index)
         self.code_names.update(c.code_name for c in txn.cases.values())
-        self._ingest.append(_done_to_json(d) for d in txn.done)
-        for done in txn.done:
-            self._remember_done(done)
+        for rec in routed:
+            self._ix.index(rec)
+        done_records = [_done_to_json(d) for d in txn.done]
+        self._log_ingest(done_records)
+        for rec in done_records:
+            self._ix.remember_done(rec)
         for sha in txn.drop_archive:
             if os.path.exists(self.archive_path(sha)):
                 os.unlink(self.archive_path(sha))
@@ -377,7 +500,7 @@ class Store:
             if prev:
                 heads.append({"e": "head", "case": case_id, "hash": prev})
             flush_tinydb(db)
-        self._index_log.append(heads)  # the chain heads, kept apart from the case files
+        self._log_index(heads)  # the chain heads, kept apart from the case files
 
     def verify(self) -> list[str]:
         """Every break in the case diaries' hash chains, and heads that do not match."""
@@ -399,22 +522,6 @@ class Store:
                 problems.append(f"{case_id}: the diary's last entry is not the one recorded "
                                 "(entries were removed or rewritten)")
         return problems
-
-
-def _done_to_json(done: Done) -> dict[str, Any]:
-    return {"e": "done", "k": done.key, "sha": done.sha256, "mid": done.message_id,
-            "outcome": done.outcome.value, "folder": done.folder.value, "at": done.at.isoformat(),
-            "case": done.case_id, "reason": done.reason, "ack": done.ack_to,
-            "dup": done.duplicate_of}
-
-
-def _done_from_json(rec: dict[str, Any]) -> Done:
-    return Done(key=str(rec["k"]), sha256=str(rec["sha"]), message_id=rec.get("mid"),
-                outcome=Outcome(rec["outcome"]), folder=Folder(rec["folder"]),
-                at=datetime.fromisoformat(rec["at"]), case_id=rec.get("case"),
-                reason=str(rec.get("reason") or ""), ack_to=rec.get("ack"),
-                duplicate_of=rec.get("dup"))
-
 
 
 def _case_order(case_id: str) -> tuple[str, int]:

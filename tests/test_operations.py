@@ -80,8 +80,13 @@ def test_sigterm_mid_run_exits_promptly_and_loses_nothing(dovecot, smtp_server,
     config = write_config(tmp_path, mailbox=mailbox, outgoing=smtp_outgoing(smtp_server))
     dovecot.append_many([mail(f"r{n}@example.net", f"Report {n}", "Harassment at the meetup.")
                          for n in range(30)])
+    ingest = tmp_path / "var" / "data" / "ingest.jsonl"
     with daemon(config) as proc:
-        time.sleep(1.2)
+        # Mid-run means after the work started, however long the start took on this machine.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+                not ingest.exists() or '"done"' not in ingest.read_text()):
+            time.sleep(0.01)
         proc.send_signal(signal.SIGTERM)
         started = time.monotonic()
         proc.communicate(timeout=15)
