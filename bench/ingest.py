@@ -144,7 +144,8 @@ def profile(lab: Lab, n: int) -> None:
     lab.log(f"profiled run: {n} messages in {time.perf_counter() - started:.1f} s "
             "(cProfile slows pure-Python code more than system calls)")
     stats = pstats.Stats(prof, stream=sys.stdout)
-    stats.sort_stats("cumulative").print_stats(r"mailproc|fsync|tinydb|langdetect", 40)
+    stats.sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+        r"mailproc|fsync|tinydb|langdetect|email|imapclient|mailparser", 40)
     server.close()
 
 
@@ -219,8 +220,17 @@ def write_results(r: Result, path: Path) -> str:
     lines += ["", "Dovecot notifies an idling session ~0.5 s after an APPEND (fixed in its "
               "source); that is part of every latency sample.", ""]
     text = "\n".join(lines)
-    path.write_text(text)
+    path.write_text(text + _other_sections(path))
     return text
+
+
+def _other_sections(path: Path) -> str:
+    """What other benchmarks wrote into the same file (every later "# " section), kept."""
+    if not path.exists():
+        return ""
+    old = path.read_text().split("\n")
+    starts = [i for i, line in enumerate(old) if line.startswith("# ") and i > 0]
+    return "\n" + "\n".join(old[starts[0]:]) if starts else ""
 
 
 def main(argv: list[str] | None = None) -> int:
