@@ -1,4 +1,7 @@
-"""Code names: two neutral random words per case, for people to say aloud without a name.
+"""Code names: neutral random words per case, for people to say aloud without a name.
+
+Two words (`quiet-juniper`) while free pairs are easy to draw; once most of the 5,852 pairs
+are taken (a few thousand cases), three (`quiet-solar-juniper`), never a number in practice.
 
 The words avoid people, places, colours of skin, and anything that could sound like a verdict.
 Randomness is injected (tests fix the seed).
@@ -28,10 +31,14 @@ NOUNS = (
 
 
 def new_code_name(rng: random.Random, taken: Callable[[str], bool]) -> str:
-    """Two random words, not already used; a number is added only if the space runs out."""
-    for _ in range(200):
+    """Two words while a free pair turns up quickly (5,852 pairs), then three (450,604)."""
+    for _ in range(50):
         name = f"{rng.choice(ADJECTIVES)}-{rng.choice(NOUNS)}"
         if not taken(name):
+            return name
+    for _ in range(200):
+        name = f"{rng.choice(ADJECTIVES)}-{rng.choice(ADJECTIVES)}-{rng.choice(NOUNS)}"
+        if not taken(name) and name.split("-")[0] != name.split("-")[1]:
             return name
     n = 2
     base = f"{rng.choice(ADJECTIVES)}-{rng.choice(NOUNS)}"

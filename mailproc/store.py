@@ -13,8 +13,9 @@ to the files above (idempotently) and deletes it; `open` replays what a crash le
 
 What is kept in memory is folded from the two logs (`store_index.Indexes`). `open` loads the
 snapshot and replays only the log records after it (`store_snapshot`); the snapshot is rewritten
-on `close` and after every `SNAPSHOT_EVERY` records (more on a big store: at most 1/8 of what
-it covers), never inside a commit. A missing or unusable snapshot only means a full replay.
+after every `SNAPSHOT_EVERY` records (more on a big store: at most 1/8 of what it covers) and on
+`close` (on a big store only when that share is reached), never inside a commit. A missing or
+unusable snapshot only means a full replay.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ log = logging.getLogger("mailproc.store")
 
 SNAPSHOT_EVERY = 5000  # log records appended between two snapshots, at least
 SNAPSHOT_SHARE = 8  # and at least 1/8 of the records the last one covered
+SNAPSHOT_SMALL = 50_000  # below this many records, close() always writes one (it is cheap)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -157,7 +159,11 @@ class Store:
         self._maybe_snapshot()
 
     def close(self) -> None:
-        if self._opened and self._unsnapped:
+        if self._opened and self._unsnapped and (
+                self._records < SNAPSHOT_SMALL
+                or self._unsnapped >= (self._records - self._unsnapped) // SNAPSHOT_SHARE):
+            # On a big store a short run (run --once from cron) leaves its few records to the
+            # next open's replay: rewriting the whole snapshot would cost more than it saves.
             self.write_snapshot()
         self._opened = False
         self._lock.release()

@@ -282,6 +282,34 @@ def test_a_snapshot_is_written_every_so_many_records_not_at_every_commit(
     again.close()
 
 
+def test_close_on_a_big_store_leaves_a_short_run_to_the_next_replay(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "SNAPSHOT_EVERY", 10_000)
+    monkeypatch.setattr(store_module, "SNAPSHOT_SMALL", 30)  # "big" from 30 records on
+    data = tmp_path / "data"
+    store = _open(data)
+    for n in range(1, 16):  # ~135 records: the first snapshot, at close
+        store.record_received([(f"maildir:{n}", f"{n:064x}", NOW)])
+        store.commit(_txn(n))
+    store.close()
+    first = (data / "snapshot.json").stat().st_mtime_ns
+
+    store = _open(data)  # a short run: a few records, far below 1/8 of the history
+    store.record_received([("maildir:99", f"{99:064x}", NOW)])
+    store.commit(_txn(99))
+    store.close()
+    assert (data / "snapshot.json").stat().st_mtime_ns == first  # not rewritten
+    again = _open(data)
+    assert 0 < again.replayed <= 12  # the short run's records, replayed from the tail
+    _assert_same_as_full_replay(again, tmp_path)
+    for n in range(100, 110):  # a longer run: past 1/8 of the history, rewritten at close
+        again.record_received([(f"maildir:{n}", f"{n:064x}", NOW)])
+        again.commit(_txn(n))
+    again.close()
+    assert (data / "snapshot.json").stat().st_mtime_ns != first
+    assert _open(data).replayed == 0
+
+
 def test_a_reader_uses_the_snapshot_and_the_tail_the_writer_appended(
         root: Path, tmp_path: Path) -> None:
     writer = _open(root)
