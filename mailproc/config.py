@@ -163,6 +163,9 @@ class SmtpConfig(Endpoint):
     # One connection carries a whole outbox flush, up to this many mails (servers limit it:
     # Gmail and Microsoft 365 close a connection after about 100), then a new one is opened.
     mails_per_connection: int = Field(default=50, ge=1, le=1000)
+    # Connections a flush uses at once: each waits for the server's answers while the others
+    # send. Providers limit concurrent sessions per account (Gmail: about 10): keep it small.
+    connections: int = Field(default=3, ge=1, le=8)
 
 
 class OutgoingConfig(Strict):

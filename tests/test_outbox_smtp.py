@@ -1,9 +1,10 @@
-"""One SMTP connection per outbox flush, against a real aiosmtpd server.
+"""SMTP connections reused for a whole outbox flush, several at once, against real aiosmtpd.
 
 A new connection per mail cost more than composing the mail. These tests show the reuse and
-its edges: a cap on mails per connection, a server that hangs up after a few mails (as Gmail
-and Microsoft 365 do), and a refused recipient in the middle of a session, which must neither
-lose the mails after it nor send anything twice.
+its edges: parallel connections sharing the queue, a cap on mails per connection, a server
+that hangs up after a few mails (as Gmail and Microsoft 365 do), a refused recipient in the
+middle of a session (which must neither lose the mails after it nor send anything twice), and
+a server that cannot be reached (the rest of the flush is not tried, nothing is lost).
 """
 
 from __future__ import annotations
@@ -31,9 +32,15 @@ def _recipients(smtp_server) -> list[str]:
     return sorted(r for m in smtp_server.messages for r in m.rcpt_tos)
 
 
-def test_a_flush_uses_one_connection(dovecot, smtp_server, tmp_path: Path) -> None:
+def _one_lane(smtp_server, **smtp: object) -> dict[str, object]:
+    outgoing = smtp_outgoing(smtp_server)
+    outgoing["smtp"].update({"connections": 1, **smtp})
+    return outgoing
+
+
+def test_a_flush_reuses_its_connections(dovecot, smtp_server, tmp_path: Path) -> None:
     config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
-                          outgoing=smtp_outgoing(smtp_server))
+                          outgoing=_one_lane(smtp_server))
     reporters = _queue_reports(dovecot, 5)
     assert mailproc(config, "run", "--once").code == 0
     assert _recipients(smtp_server) == _expected(reporters)  # 20 mails
@@ -41,10 +48,37 @@ def test_a_flush_uses_one_connection(dovecot, smtp_server, tmp_path: Path) -> No
     assert len({m.message["Message-ID"] for m in smtp_server.messages}) == 20
 
 
+def test_parallel_connections_share_the_queue(dovecot, smtp_server, tmp_path: Path) -> None:
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=smtp_outgoing(smtp_server))  # the default: 3 at once
+    reporters = _queue_reports(dovecot, 6)
+    assert mailproc(config, "run", "--once").code == 0
+    assert _recipients(smtp_server) == _expected(reporters)  # 24 mails, each once
+    assert len({m.message["Message-ID"] for m in smtp_server.messages}) == 24
+    carried = Counter(m.connection for m in smtp_server.messages)
+    assert len(carried) == 3 and min(carried.values()) >= 2, carried
+
+
+def test_an_unreachable_server_is_tried_once_per_flush(dovecot, smtp_server,
+                                                       tmp_path: Path) -> None:
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=smtp_outgoing(smtp_server))
+    smtp_server.stop()
+    reporters = _queue_reports(dovecot, 5)
+    run = mailproc(config, "run", "--once")
+    assert run.code == 0
+    queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
+    # 20 queued; each flush (after the batch, after the tick) stops at the first failures of
+    # its lanes instead of waiting for a timeout on each of the 20.
+    assert queue.count('"last_error":"') <= 6 and queue.count('"attempts":0') >= 14
+    smtp_server.start()
+    assert mailproc(config, "run", "--once").code == 0
+    assert _recipients(smtp_server) == _expected(reporters)
+
+
 def test_mails_per_connection_caps_a_session(dovecot, smtp_server, tmp_path: Path) -> None:
-    outgoing = smtp_outgoing(smtp_server)
-    outgoing["smtp"]["mails_per_connection"] = 6
-    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot), outgoing=outgoing)
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=_one_lane(smtp_server, mails_per_connection=6))
     reporters = _queue_reports(dovecot, 4)
     assert mailproc(config, "run", "--once").code == 0
     assert _recipients(smtp_server) == _expected(reporters)  # 16 mails
@@ -55,7 +89,7 @@ def test_mails_per_connection_caps_a_session(dovecot, smtp_server, tmp_path: Pat
 def test_a_server_that_hangs_up_after_a_few_mails(dovecot, smtp_server, tmp_path: Path) -> None:
     smtp_server.close_after(3)  # "421 too many messages" on the 4th MAIL FROM, then closed
     config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
-                          outgoing=smtp_outgoing(smtp_server))
+                          outgoing=_one_lane(smtp_server))
     reporters = _queue_reports(dovecot, 3)
     run = mailproc(config, "run", "--once")
     assert run.code == 0
@@ -68,10 +102,10 @@ def test_a_server_that_hangs_up_after_a_few_mails(dovecot, smtp_server, tmp_path
 
 def test_a_refused_recipient_does_not_break_the_session(dovecot, smtp_server,
                                                         tmp_path: Path) -> None:
-    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
-                          outgoing=smtp_outgoing(smtp_server))
     refused = ROSTER[0]["email"]
     smtp_server.reject_recipient(refused)
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=_one_lane(smtp_server))
     reporters = _queue_reports(dovecot, 3)
     assert mailproc(config, "run", "--once").code == 0
     expected = [r for r in _expected(reporters) if r != refused]

@@ -116,7 +116,8 @@ def smtp_oauth2() -> Iterator[SmtpServer]:
 def _smtp_xoauth2(server: SmtpServer, command: list[str]) -> dict[str, object]:
     return {"smtp": {"host": server.host, "port": server.port, "tls": "plain",
                      "username": "conduct@example.org", "auth": "xoauth2",
-                     "oauth2_token": {"command": command}, "timeout_seconds": 5},
+                     "oauth2_token": {"command": command}, "timeout_seconds": 5,
+                     "connections": 1},
             "retry_initial_seconds": 0.01}
 
 
