@@ -18,6 +18,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from mailproc.classify import Envelope, machine_reason
+from mailproc.clocks import sla
 from mailproc.config import Config
 from mailproc.consequences import load_ladder
 from mailproc.extract import extract_report
@@ -258,6 +259,10 @@ class Pipeline:
                     ack_translation_source(plan, ctx), "en", plan.target_language,
                     timeout=self.config.translation.ack_wait_seconds)
             attach_ack(decision, plan, translation, ctx)
+        if decision.case is not None:
+            # The SLA record the deadline tick keeps: set now, so that the first tick does not
+            # rewrite every case file opened since the last one just to add it.
+            decision.case.sla = sla(decision.case, self.config, ctx.now)
         if decision.scrub_archive and decision.case is not None and not self.dry_run:
             decision.case = scrub_case(decision.case, inbound.message.from_)
             clean_sha = self.store.archive(scrub_raw(inbound.message))

@@ -123,3 +123,24 @@ def test_reclaim_from_the_digest_and_a_statement_after_close(tmp_path: Path) -> 
     assert json.loads(mailproc(config, "show", "COC-2026-0001", "--json").out)["status"] \
         == "closed"
     assert repo.exists()
+
+
+def test_a_new_case_has_its_sla_and_the_next_tick_leaves_its_file_alone(tmp_path: Path) -> None:
+    maildir = tmp_path / "var" / "mail"
+    config = write_config(tmp_path, mailbox={"maildir": str(maildir)})
+    (maildir / "new").mkdir(parents=True)
+    (maildir / "new" / "1.eml").write_bytes(mail("lucia@example.net", "Denuncia",
+                                                 "Quiero denunciar acoso en el chat."))
+    run_at(config, START)  # intake, then the tick that run --once ends with
+    index = (tmp_path / "var" / "data" / "index.jsonl").read_text()
+    assert index.count('"e": "head"') == 1  # the case file was written once, by the intake
+    case_file = tmp_path / "var" / "data" / "cases" / "COC-2026-0001.json"
+    record = json.loads(case_file.read_text())["case"]["1"]
+    assert record["sla"]["acknowledge"]["met_at"] == START.isoformat()
+    assert record["sla"]["decision"]["missed"] is None
+    written = case_file.stat().st_mtime_ns
+    run_at(config, START + timedelta(minutes=5))  # nothing due yet: the tick writes nothing
+    assert case_file.stat().st_mtime_ns == written
+    run_at(config, START + timedelta(days=3))  # the first-action deadline passed: now it does
+    after = json.loads(case_file.read_text())["case"]["1"]["sla"]
+    assert after["first-action"]["missed"] is True
