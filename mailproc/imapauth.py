@@ -16,7 +16,9 @@ from imapclient import IMAPClient
 
 from mailproc.config import ImapConfig
 from mailproc.mailbox import MailboxError
-from mailproc.oauth import TokenError, read_access_token
+from mailproc.oauth import TokenError, read_access_token, redact
+
+__all__ = ["Credentials", "log_in", "read_credentials", "redact"]
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,3 @@ def log_in(client: IMAPClient, creds: Credentials) -> None:
         client.oauth2_login(creds.username, creds.secret)
     else:
         client.login(creds.username, creds.secret)
-
-
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """`text` with every occurrence of each secret replaced by a marker."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[secret]")
-    return text

@@ -24,3 +24,11 @@ def read_access_token(source: Secret, what: str) -> str:
         raise TokenError(f"{what}: expected one access token with no spaces or line breaks; "
                          "make the token command print only the token")
     return token
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with every occurrence of each secret replaced by a marker."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[secret]")
+    return text

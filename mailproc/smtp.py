@@ -19,9 +19,8 @@ import aiosmtplib
 
 from mailproc.config import SmtpConfig, TlsMode
 from mailproc.delivery import DeliveryError, Lane, ServerUnreachable
-from mailproc.imapauth import redact
 from mailproc.model import Outgoing
-from mailproc.oauth import TokenError, read_access_token
+from mailproc.oauth import TokenError, read_access_token, redact
 
 
 class SmtpDelivery:
