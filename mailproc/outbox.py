@@ -67,7 +67,8 @@ async def flush_outbox(store: Store, delivery: Delivery, cfg: OutgoingConfig,
 async def _flush(store: Store, delivery: Delivery, cfg: OutgoingConfig,
                  clock: Callable[[], datetime]) -> FlushResult:
     now = clock()
-    queued = sorted(store.pending_outgoing(), key=lambda m: m.queued_at)
+    # Oldest first; within a batch, what a reporter waits for before the committee's notices.
+    queued = sorted(store.pending_outgoing(), key=lambda m: (m.queued_at, m.purpose != "ack"))
     due = deque(m for m in queued if m.next_attempt_at is None or m.next_attempt_at <= now)
     waiting = len(queued) - len(due)
     sent = failed = 0

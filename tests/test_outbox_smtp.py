@@ -114,3 +114,14 @@ def test_a_refused_recipient_does_not_break_the_session(dovecot, smtp_server,
     assert {m.connection for m in smtp_server.messages} == {1}
     queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
     assert queue.count(f'"recipients":["{refused}"]') == 3 and "550" in queue  # kept
+
+
+def test_acknowledgements_go_before_the_notices_of_their_batch(dovecot, smtp_server,
+                                                               tmp_path: Path) -> None:
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=_one_lane(smtp_server))
+    reporters = _queue_reports(dovecot, 4)
+    assert mailproc(config, "run", "--once").code == 0
+    order = [m.rcpt_tos[0] for m in smtp_server.messages]
+    assert sorted(order[:4]) == sorted(reporters)  # the four acks first, then 12 notices
+    assert set(order[4:]) == {m["email"] for m in ROSTER}
