@@ -164,8 +164,9 @@ class Daemon:
             return 0
         # Submitted now, so the thread runs while handle_batch holds this (the loop's) thread.
         moves = store.pending_moves()
+        scrubbed = store.scrubbed_copies([k for keys in moves.values() for k in keys])
         ahead = asyncio.get_running_loop().run_in_executor(
-            None, self._move_and_fetch, moves, {r.key for r in raws})
+            None, self._move_and_fetch, moves, scrubbed, {r.key for r in raws})
         try:
             handled = self.app.pipeline.handle_batch(raws)
             for line in handled:
@@ -180,14 +181,13 @@ class Daemon:
         return len(raws)
 
     def _move_and_fetch(self, moves: Mapping[Folder, Sequence[str]],
-                        in_flight: set[str]) -> list[RawMessage]:
+                        scrubbed: Mapping[str, bytes], in_flight: set[str]) -> list[RawMessage]:
         """In the mailbox thread: move a committed batch, then fetch the next one.
 
         (Archiving the fetched batch here as well was measured: no faster, because each file
         written from this thread waits for the GIL held by the batch being handled.)
         """
-        if moves:
-            self.source.move(moves)
+        self._move(moves, scrubbed)
         store = self.app.store
         return self.source.fetch_new(lambda key: key in in_flight or store.is_done(key),
                                      self._batch())
@@ -195,8 +195,24 @@ class Daemon:
     async def apply_moves(self) -> None:
         moves = self.app.store.pending_moves()
         if moves:
-            await asyncio.to_thread(self.source.move, moves)
-            self.app.store.record_moved([k for keys in moves.values() for k in keys])
+            keys = [k for keys in moves.values() for k in keys]
+            scrubbed = self.app.store.scrubbed_copies(keys)
+            await asyncio.to_thread(self._move, moves, scrubbed)
+            self.app.store.record_moved(keys)
+
+    def _move(self, moves: Mapping[Folder, Sequence[str]],
+              scrubbed: Mapping[str, bytes]) -> None:
+        """In the mailbox thread: an anonymous report's scrubbed copy takes its place on the
+        server (so the identifying headers are gone there too); the rest is moved."""
+        rest: dict[Folder, list[str]] = {}
+        for folder, keys in moves.items():
+            for key in keys:
+                if key in scrubbed:
+                    self.source.replace(key, folder, scrubbed[key])
+                else:
+                    rest.setdefault(folder, []).append(key)
+        if rest:
+            self.source.move(rest)
 
     async def flush(self) -> FlushResult:
         async with self._outbox_lock:

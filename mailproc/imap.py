@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from imapclient import DELETED, IMAPClient
+from imapclient import DELETED, SEEN, IMAPClient
 
 from mailproc.config import ImapConfig, TlsMode
 from mailproc.imapauth import log_in, read_credentials, redact
@@ -204,6 +204,23 @@ class ImapSource:
                 self._move_uids(uids, name)
             self._touch()
             log.info("moved %d messages to %s", len(uids), name)
+
+    def replace(self, key: str, folder: Folder, data: bytes) -> None:
+        """APPEND `data` (seen) to the folder, then delete and expunge the original UID."""
+        uids = self._current_uids([key])
+        if not uids:
+            return
+        client, name = self._require(), self.cfg.folders.name_of(folder)
+        with self._guard(f"replace in {name}"):
+            self._ensure_folder(name)
+            client.append(name, data, flags=[SEEN])
+            client.add_flags(uids, [DELETED], silent=True)
+            if "UIDPLUS" in self.capabilities:
+                client.uid_expunge(uids)
+            else:
+                client.expunge()
+        self._touch()
+        log.info("replaced 1 message in %s with its scrubbed copy", name)
 
     def _current_uids(self, keys: Sequence[str]) -> list[int]:
         """UIDs of keys from the current UIDVALIDITY; older or foreign keys are ignored."""

@@ -53,6 +53,11 @@ class MailSource(Protocol):
         """Move messages (by key) to the configured folders, one batch per folder."""
         ...
 
+    def replace(self, key: str, folder: Folder, data: bytes) -> None:
+        """Put `data` in the folder instead of the message (an anonymous report's scrubbed
+        copy) and delete the original; a key already gone is skipped."""
+        ...
+
     def wait_for_mail(self, timeout: float) -> None:
         """Return when new mail may have arrived, or after `timeout` seconds at most."""
         ...
@@ -235,6 +240,26 @@ class MaildirSource:
             except OSError as exc:
                 raise MailboxError(f"cannot move to {target.name}: {exc.strerror}") from exc
             log.info("moved %d of %d messages to %s", moved, len(keys), target.name)
+
+    def replace(self, key: str, folder: Folder, data: bytes) -> None:
+        """Write `data` into the folder's cur/ (seen), then remove the original file."""
+        if key not in self._paths or not self._paths[key].exists():
+            self._paths.update(self._list())
+        path = self._paths.pop(key, None)
+        if path is None:
+            return
+        target = self.path / self.folders.name_of(folder)
+        unique, _info = _split(path.name)
+        try:
+            self._ensure_folder(target)
+            tmp = target / "tmp" / f"{unique}.scrubbed"
+            tmp.write_bytes(data)
+            os.rename(tmp, target / "cur" / f"{unique}.scrubbed:2,S")
+            _fsync_dir(target / "cur")
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise MailboxError(f"cannot replace in {target.name}: {exc.strerror}") from exc
+        log.info("replaced 1 message in %s with its scrubbed copy", target.name)
 
     def _ensure_folder(self, target: Path) -> None:
         _make_maildir(target)

@@ -339,6 +339,22 @@ class Store:
             moves.setdefault(self.done.folder_of(key), []).append(key)
         return moves
 
+    def scrubbed_copies(self, keys: list[str]) -> dict[str, bytes]:
+        """For messages whose raw copy was scrubbed (anonymous reports): key -> the scrubbed
+        bytes, which should take the original's place on the mail server as well."""
+        out = {}
+        for key in keys:
+            if self.done.outcome_of(key) != "report":
+                continue
+            done = self.done[key]
+            if not done.case_id or os.path.exists(self.archive_path(done.sha256)):
+                continue  # not scrubbed: the original is still what we keep
+            case = self.get_case(done.case_id)
+            clean = case.source_sha256 if case is not None else None
+            if clean and clean != done.sha256 and os.path.exists(self.archive_path(clean)):
+                out[key] = self.read_archive(clean)
+        return out
+
     def record_moved(self, keys: list[str]) -> None:
         self._log_ingest([{"e": "moved", "k": k} for k in keys])
         for key in keys:

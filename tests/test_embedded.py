@@ -137,6 +137,13 @@ def test_anonymous_report_keeps_no_identity(tmp_path: Path) -> None:
     # The one acknowledgement still reached the reporter, saying no follow-up is possible.
     (ack,) = [p for p in _outbox(tmp_path) if "-ack-" in p.name]
     assert b"dana.secret@example.net" in ack.read_bytes()
+    # The mailbox, too, keeps only the scrubbed copy: the report is there, the identity not.
+    maildir = tmp_path / "var" / "mail"
+    kept = [p for p in maildir.rglob("*") if p.is_file() and p.parent.name in ("new", "cur")]
+    assert len(kept) == 1 and kept[0].parent.parent.name == ".Processed"
+    content = kept[0].read_bytes()
+    assert b"dana.secret@example.net" not in content and b"Dana Secret" not in content
+    assert b"kept touching me" in content.replace(b"=\n", b"")
 
 
 def test_attachments_are_kept_by_hash_and_an_oversize_one_is_noted_not_dropped(

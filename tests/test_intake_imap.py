@@ -219,3 +219,25 @@ def test_a_temporary_smtp_failure_is_retried_with_backoff(
     mailproc(config, "run", "--once")
     assert sorted(r for m in smtp_server.messages for r in m.rcpt_tos) == sorted(
         ["sam@example.net"] + [m["email"] for m in ROSTER])
+
+
+def test_an_anonymous_report_leaves_only_its_scrubbed_copy_on_the_server(
+        dovecot, smtp_server, tmp_path: Path) -> None:
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=smtp_outgoing(smtp_server))
+    dovecot.append_many([
+        mail("dana.secret@example.net", "Report",
+             "I want to stay anonymous. At the conference party on Friday, a speaker kept "
+             "touching me after I asked him to stop.\n\nDana Secret", name="Dana Secret"),
+        mail("sam@example.net", "Report about the project chat", EN_REPORT)])
+    run = mailproc(config, "run", "--once")
+    assert sorted(r[0] for r in run.lines()) == ["report", "report"]
+    assert dovecot.messages("INBOX") == []
+    processed = dovecot.messages("Processed")
+    assert len(processed) == 2
+    scrubbed = [m for m in processed if b"X-Mailproc-Scrubbed" in m]
+    assert len(scrubbed) == 1
+    assert b"dana.secret@example.net" not in scrubbed[0] and b"Dana Secret" not in scrubbed[0]
+    assert any(b"sam@example.net" in m for m in processed)  # other mail is moved untouched
+    again = mailproc(config, "run", "--once")  # nothing is replaced or moved twice
+    assert again.code == 0 and len(dovecot.messages("Processed")) == 2
