@@ -23,6 +23,11 @@ class ServerUnreachable(DeliveryError):
     """No connection could be made: the other mail of this flush is not tried either."""
 
 
+class LaneRefused(DeliveryError):
+    """The server allows no more sessions at once (Exchange Online: three per mailbox): the
+    mail goes back to the queue untouched and this lane rests until the next flush."""
+
+
 class Lane(Protocol):
     async def deliver(self, mail: Outgoing) -> None: ...
 

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mailproc.config import OutgoingConfig
-from mailproc.delivery import Delivery, DeliveryError, FileDelivery, Lane, ServerUnreachable
+from mailproc.delivery import (
+    Delivery,
+    DeliveryError,
+    FileDelivery,
+    Lane,
+    LaneRefused,
+    ServerUnreachable,
+)
 from mailproc.model import Outgoing
 from mailproc.smtp import SmtpDelivery
 from mailproc.store import Store
@@ -81,6 +88,11 @@ async def _flush(store: Store, delivery: Delivery, cfg: OutgoingConfig,
             mail = due.popleft()
             try:
                 await lane.deliver(mail)
+            except LaneRefused as exc:
+                due.appendleft(mail)  # not tried: another lane (or the next flush) sends it
+                log.info("an SMTP connection was refused for now (%s); %d left for the others",
+                         exc, len(due))
+                return
             except DeliveryError as exc:
                 failed += 1
                 unreachable = unreachable or isinstance(exc, ServerUnreachable)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import aiosmtplib
 
 from mailproc.config import SmtpConfig, TlsMode
-from mailproc.delivery import DeliveryError, Lane, ServerUnreachable
+from mailproc.delivery import DeliveryError, Lane, LaneRefused, ServerUnreachable
 from mailproc.model import Outgoing
 from mailproc.oauth import TokenError, read_access_token, redact
 
@@ -121,6 +121,9 @@ class SmtpLane:
             if exc.code == 421:  # the server is closing the session
                 await self.close()
                 raise _Disconnected(f"{exc.code} {_safe(exc.message)}") from exc
+            if exc.code == 432:  # "concurrent connections limit exceeded" (Exchange Online)
+                await self.close()
+                raise LaneRefused(f"{exc.code} {_safe(exc.message)}") from exc
             raise DeliveryError(f"{type(exc).__name__}: {exc.code} "
                                 f"{_safe(exc.message)}") from exc
         except aiosmtplib.SMTPException as exc:

@@ -401,6 +401,7 @@ class _Recorder:
     failures: list[str] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
     per_connection: int | None = None  # then "421" and the connection is closed
+    at_once: int | None = None  # connections past this number get "432" (Exchange Online)
     opened: int = 0  # connections that sent at least MAIL FROM
     carried: Counter[int] = field(default_factory=Counter)  # connection number -> mails
 
@@ -414,6 +415,8 @@ class _Recorder:
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
                           mail_options: list[str]) -> str:
         number = self._connection(session)
+        if self.at_once is not None and number > self.at_once:
+            return "432 4.3.2 Concurrent connections limit exceeded"
         if self.per_connection is not None and self.carried[number] >= self.per_connection:
             asyncio.get_running_loop().call_later(0.01, server.transport.close)
             return "421 4.7.0 Too many messages on this connection, closing"
@@ -552,6 +555,10 @@ class SmtpServer:
         """The XOAUTH2 tokens clients presented, in order (an OAuth2 server only)."""
         assert isinstance(self._recorder, _OAuthRecorder)
         return list(self._recorder.asked)
+
+    def limit_connections(self, at_once: int | None) -> None:
+        """Refuse MAIL FROM with 432 on every connection after the first `at_once`."""
+        self._recorder.at_once = at_once
 
     @property
     def connections(self) -> int:

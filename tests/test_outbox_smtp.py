@@ -125,3 +125,16 @@ def test_acknowledgements_go_before_the_notices_of_their_batch(dovecot, smtp_ser
     order = [m.rcpt_tos[0] for m in smtp_server.messages]
     assert sorted(order[:4]) == sorted(reporters)  # the four acks first, then 12 notices
     assert set(order[4:]) == {m["email"] for m in ROSTER}
+
+
+def test_a_server_allowing_fewer_connections_gets_all_mail_over_the_ones_it_allows(
+        dovecot, smtp_server, tmp_path: Path) -> None:
+    smtp_server.limit_connections(1)  # Exchange Online allows 3 per mailbox; here 1
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=smtp_outgoing(smtp_server))  # 3 lanes
+    reporters = _queue_reports(dovecot, 4)
+    assert mailproc(config, "run", "--once").code == 0
+    assert _recipients(smtp_server) == _expected(reporters)  # all 16, each once, in one run
+    assert {m.connection for m in smtp_server.messages} == {1}
+    queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
+    assert "COC-" not in queue  # nothing left, nothing counted as a failed attempt
