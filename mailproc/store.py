@@ -190,11 +190,18 @@ class Store:
     def _logs(self) -> dict[str, Path]:
         return {"ingest.jsonl": self._ingest.path, "index.jsonl": self._index_log.path}
 
+    # Every change to the in-memory indexes is a log record, appended then folded in exactly as
+    # a replay folds it: memory and logs cannot tell two stories (what the snapshot relies on).
+
     def _log_ingest(self, records: list[dict[str, Any]]) -> None:
         self._append(self._ingest, records)
+        for rec in records:
+            self._ix.ingest(rec)
 
     def _log_index(self, records: list[dict[str, Any]]) -> None:
         self._append(self._index_log, records)
+        for rec in records:
+            self._ix.index(rec)
 
     def _append(self, target: JsonLog, records: list[dict[str, Any]]) -> None:
         try:
@@ -236,9 +243,8 @@ class Store:
         """Once per data directory from before the active-case index: scan every case file."""
         if self._ix.active_indexed:
             return
-        records = [r for r in (self._ix.set_active(case_id, on)
+        records = [r for r in (self._ix.active_change(case_id, on)
                                for case_id, on in self._scan_active().items()) if r]
-        self._ix.active_indexed = True
         self._log_index([*records, {"e": ACTIVE_MARKER}])
         if records:
             log.info("active-case index built: %d of %d cases active", len(self._ix.active),
@@ -303,13 +309,10 @@ class Store:
         """Log (key, sha256, at) for each message about to be handled, before acting."""
         self._log_ingest([{"e": "recv", "k": k, "sha": s, "at": a.isoformat()}
                           for k, s, a in items])
-        for key, _sha, _at in items:
-            self.received[key] += 1
 
     def record_try(self, key: str, sha: str, at: datetime) -> None:
         """Log one attempt at a message handled alone (poison-message detection)."""
         self._log_ingest([{"e": "try", "k": key, "sha": sha, "at": at.isoformat()}])
-        self.tries[key] += 1
 
     def is_done(self, key: str) -> bool:
         return key in self.done
@@ -357,8 +360,6 @@ class Store:
 
     def record_moved(self, keys: list[str]) -> None:
         self._log_ingest([{"e": "moved", "k": k} for k in keys])
-        for key in keys:
-            self._ix.mark_moved(key)
         self._maybe_snapshot()
 
     # ------------------------------------------------------------------ cases
@@ -469,31 +470,21 @@ class Store:
         flush_tinydb(self._meta)
         index: list[dict[str, Any]] = [{"e": "mid", "mid": m, "case": c}
                                        for m, c in txn.message_index.items()]
-        routed: list[dict[str, Any]] = [{"e": "routed", **r} for r in txn.routed]
-        index += routed
+        index += [{"e": "routed", **r} for r in txn.routed]
         index += [{"e": "case", "id": c.id, "code": c.code_name} for c in txn.cases.values()
                   if c.code_name not in self.code_names]
+        new_ids = dict.fromkeys((ident, case.id) for case in txn.cases.values()
+                                for ident in case.identifiers
+                                if case.id not in self.by_identifier.get(ident, ()))
+        index += [{"e": "id", "h": ident, "case": case_id} for ident, case_id in new_ids]
         for case in txn.cases.values():
-            for ident in case.identifiers:
-                if case.id not in self.by_identifier.setdefault(ident, set()):
-                    self.by_identifier[ident].add(case.id)
-                    index.append({"e": "id", "h": ident, "case": case.id})
             if case.translation_pending != (case.id in self.translation_pending):
                 index.append({"e": "tp", "case": case.id, "on": case.translation_pending})
-                (self.translation_pending.add if case.translation_pending else
-                 self.translation_pending.discard)(case.id)
-            active = self._ix.set_active(case.id, is_active(case))
+            active = self._ix.active_change(case.id, is_active(case))
             if active is not None:
                 index.append(active)
         self._log_index(index)
-        self.message_to_case.update(txn.message_index)
-        self.code_names.update(c.code_name for c in txn.cases.values())
-        for rec in routed:
-            self._ix.index(rec)
-        done_records = [_done_to_json(d) for d in txn.done]
-        self._log_ingest(done_records)
-        for rec in done_records:
-            self._ix.remember_done(rec)
+        self._log_ingest([_done_to_json(d) for d in txn.done])
         for sha in txn.drop_archive:
             if os.path.exists(self.archive_path(sha)):
                 os.unlink(self.archive_path(sha))

@@ -192,10 +192,8 @@ class Indexes:
         elif event == ACTIVE_MARKER:
             self.active_indexed = True
 
-    def set_active(self, case_id: str, on: bool) -> dict[str, Any] | None:
-        """The `act` record to log when the case's membership changes (and apply it)."""
+    def active_change(self, case_id: str, on: bool) -> dict[str, Any] | None:
+        """The `act` record to log when the case's membership changes; None if it does not."""
         if on == (case_id in self.active):
             return None
-        rec = {"e": "act", "case": case_id, "on": on}
-        self.index(rec)
-        return rec
+        return {"e": "act", "case": case_id, "on": on}
