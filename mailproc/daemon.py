@@ -163,8 +163,7 @@ class Daemon:
         if not raws:
             return 0
         # Submitted now, so the thread runs while handle_batch holds this (the loop's) thread.
-        moves = store.pending_moves()
-        scrubbed = store.scrubbed_copies([k for keys in moves.values() for k in keys])
+        moves, keys, scrubbed = self._pending_moves()
         ahead = asyncio.get_running_loop().run_in_executor(
             None, self._move_and_fetch, moves, scrubbed, {r.key for r in raws})
         try:
@@ -176,7 +175,7 @@ class Daemon:
             await self.flush()
         finally:
             fetched = await ahead  # a mailbox error surfaces here, after the commit
-        store.record_moved([k for keys in moves.values() for k in keys])
+        store.record_moved(keys)
         self._prefetched = fetched
         return len(raws)
 
@@ -193,12 +192,17 @@ class Daemon:
                                      self._batch())
 
     async def apply_moves(self) -> None:
-        moves = self.app.store.pending_moves()
+        moves, keys, scrubbed = self._pending_moves()
         if moves:
-            keys = [k for keys in moves.values() for k in keys]
-            scrubbed = self.app.store.scrubbed_copies(keys)
             await asyncio.to_thread(self._move, moves, scrubbed)
             self.app.store.record_moved(keys)
+
+    def _pending_moves(self) -> tuple[dict[Folder, list[str]], list[str], dict[str, bytes]]:
+        """What is committed but not moved yet: by folder, all keys, and scrubbed copies."""
+        store = self.app.store
+        moves = store.pending_moves()
+        keys = [k for folder_keys in moves.values() for k in folder_keys]
+        return moves, keys, store.scrubbed_copies(keys)
 
     def _move(self, moves: Mapping[Folder, Sequence[str]],
               scrubbed: Mapping[str, bytes]) -> None:

@@ -214,11 +214,7 @@ class ImapSource:
         with self._guard(f"replace in {name}"):
             self._ensure_folder(name)
             client.append(name, data, flags=[SEEN])
-            client.add_flags(uids, [DELETED], silent=True)
-            if "UIDPLUS" in self.capabilities:
-                client.uid_expunge(uids)
-            else:
-                client.expunge()
+            self._delete(uids)
         self._touch()
         log.info("replaced 1 message in %s with its scrubbed copy", name)
 
@@ -253,9 +249,14 @@ class ImapSource:
             client.move(uid_set, name)
             return
         client.copy(uid_set, name)
-        client.add_flags(uid_set, [DELETED], silent=True)
+        self._delete(uid_set)
+
+    def _delete(self, uids: Sequence[int] | str) -> None:
+        """Flag \\Deleted and expunge these UIDs (only these, where UIDPLUS allows)."""
+        client = self._require()
+        client.add_flags(uids, [DELETED], silent=True)
         if "UIDPLUS" in self.capabilities:
-            client.uid_expunge(uid_set)
+            client.uid_expunge(uids)
         else:
             client.expunge()  # without UIDPLUS this also expunges others' \Deleted mail
 

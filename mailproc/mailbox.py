@@ -224,11 +224,7 @@ class MaildirSource:
 
     def move(self, moves: Mapping[Folder, Sequence[str]]) -> None:
         """Rename each message into the folder's cur/ (keeping its flags); gone keys are skipped."""
-        wanted = [key for keys in moves.values() for key in keys]
-        # A key we never listed, or a file a mail client renamed since (new/ -> cur/, flags):
-        # one rescan finds them all.
-        if any(key not in self._paths or not self._paths[key].exists() for key in wanted):
-            self._paths.update(self._list())
+        self._locate([key for keys in moves.values() for key in keys])
         for folder, keys in moves.items():
             if not keys:
                 continue
@@ -243,8 +239,7 @@ class MaildirSource:
 
     def replace(self, key: str, folder: Folder, data: bytes) -> None:
         """Write `data` into the folder's cur/ (seen), then remove the original file."""
-        if key not in self._paths or not self._paths[key].exists():
-            self._paths.update(self._list())
+        self._locate([key])
         path = self._paths.pop(key, None)
         if path is None:
             return
@@ -260,6 +255,12 @@ class MaildirSource:
         except OSError as exc:
             raise MailboxError(f"cannot replace in {target.name}: {exc.strerror}") from exc
         log.info("replaced 1 message in %s with its scrubbed copy", target.name)
+
+    def _locate(self, keys: list[str]) -> None:
+        """A key we never listed, or a file a mail client renamed since (new/ -> cur/, flags):
+        one rescan finds them all."""
+        if any(key not in self._paths or not self._paths[key].exists() for key in keys):
+            self._paths.update(self._list())
 
     def _ensure_folder(self, target: Path) -> None:
         _make_maildir(target)

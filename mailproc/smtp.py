@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import aiosmtplib
 
@@ -53,7 +53,6 @@ class SmtpLane:
         self.cfg = cfg
         self._client: aiosmtplib.SMTP | None = None
         self._carried = 0  # mails accepted on the current connection
-        self.connections = 0  # opened so far (for tests and status)
 
     async def _connection(self) -> aiosmtplib.SMTP:
         if self._client is not None and self._client.is_connected:
@@ -76,7 +75,6 @@ class SmtpLane:
                 message = redact(message, (token,))
             raise ServerUnreachable(f"{type(exc).__name__}: {message}") from exc
         self._client, self._carried = client, 0
-        self.connections += 1
         return client
 
     async def _token(self) -> str | None:
@@ -115,8 +113,7 @@ class SmtpLane:
             await self.close()
             raise _Disconnected(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:  # aiosmtplib has sent RSET
-            codes = sorted({str(e.code) for e in exc.recipients})
-            raise DeliveryError(f"recipient refused ({', '.join(codes)})") from exc
+            raise _refused(e.code for e in exc.recipients) from exc
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code == 421:  # the server is closing the session
                 await self.close()
@@ -133,8 +130,7 @@ class SmtpLane:
         if self._carried >= self.cfg.mails_per_connection:
             await self.close()
         if errors:
-            codes = sorted({str(code) for code, _msg in errors.values()})
-            raise DeliveryError(f"recipient refused ({', '.join(codes)})")
+            raise _refused(code for code, _msg in errors.values())
 
     async def close(self) -> None:
         """End the session politely (QUIT); a connection already gone is simply dropped."""
@@ -146,6 +142,11 @@ class SmtpLane:
                 await client.quit()
         except (aiosmtplib.SMTPException, *CONNECTION_ERRORS):
             client.close()
+
+
+def _refused(codes: Iterable[int]) -> DeliveryError:
+    """Some recipient was refused (the mail stays queued): the reply codes, no addresses."""
+    return DeliveryError(f"recipient refused ({', '.join(sorted({str(c) for c in codes}))})")
 
 
 def _constant(token: str) -> Callable[[], Awaitable[str]]:

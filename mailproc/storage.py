@@ -15,7 +15,6 @@ import io
 import json
 import os
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -62,8 +61,7 @@ def write_once(path: Path, data: bytes, *, sync: bool = True) -> bool:
     if sync:
         atomic_write(path, data, sync_dir=False)
         return True
-    # Unique per thread: the mailbox thread may archive the same bytes as the loop's thread.
-    tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return True

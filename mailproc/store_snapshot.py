@@ -56,11 +56,15 @@ class Loaded:
 
 def log_mark(path: Path) -> dict[str, Any]:
     """Where the log ends now, and a hash of what it holds just before that."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        size = 0
+    size = _size(path)
     return {"offset": size, "tail": _tail_hash(path, size)}
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _tail_hash(path: Path, offset: int) -> str:
@@ -79,11 +83,7 @@ def _check_mark(path: Path, mark: Any) -> int:
     if not isinstance(mark, dict) or not isinstance(mark.get("offset"), int):
         raise SnapshotUnusable("corrupt header")
     offset: int = mark["offset"]
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        size = 0
-    if offset < 0 or offset > size or _tail_hash(path, offset) != mark.get("tail"):
+    if offset < 0 or offset > _size(path) or _tail_hash(path, offset) != mark.get("tail"):
         raise SnapshotUnusable("a log was replaced or truncated since it was written")
     return offset
 
