@@ -55,7 +55,7 @@ def throughput(lab: Lab, n: int, trials: int) -> Result:
         config = lab.config(f"tp{n}-{trial}", server)
         run = run_mailproc(lab, config, server, timeout=max(120.0, n * 0.1))
         run["problems"] = verify(lab, config, server, run, samples)
-        server.close()
+        server.stop()  # its files are deleted at the end (see Lab.close)
         raw_rates += rates
         runs.append(run)
         ratios.append(n / run["seconds"] / statistics.median(rates))
@@ -94,7 +94,7 @@ def store_growth(lab: Lab, cases: int, batch: int, trials: int) -> Result:
             times[name]["batch"].append(run["seconds"])
             lab.log(f"  trial {trial + 1} {name}: start-up {idle['seconds']:.2f} s, "
                     f"{batch} messages {run['seconds']:.2f} s")
-    server.close()
+    server.stop()
     try:
         ticks = {"empty": deadline_tick(empty), "full": deadline_tick(full)}
         lab.log(f"  deadline tick: empty {ticks['empty'][0]:.2f} s then "

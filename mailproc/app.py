@@ -85,7 +85,8 @@ def make_translator(config: Config) -> GuardedTranslator | None:
 
 def build_app(config: Config, *, clock: Callable[[], datetime] = utc_now,
               rng: random.Random | None = None,
-              translator: GuardedTranslator | str | None = "config") -> App:
+              translator: GuardedTranslator | str | None = "config",
+              reader_process: bool = False) -> App:
     """Open the store (taking its lock) and wire every adapter to the pipeline."""
     renderer = Renderer(config.templates_dir, cache_dir=template_cache(config))
     rules = load_triage(config)  # refuse to start on broken rules before taking the lock
@@ -95,7 +96,9 @@ def build_app(config: Config, *, clock: Callable[[], datetime] = utc_now,
     assert not isinstance(chosen, str)
     # langdetect loads its profiles on first use (~0.3 s): start now, on a thread, so that the
     # first acknowledgement after a start is not late; the load overlaps the mailbox login.
-    load_profiles_in_background()
+    # With a reader process, detection happens there (it loads them) unless it goes away.
+    if not reader_process:
+        load_profiles_in_background()
     pipeline = Pipeline(config, store, renderer, chosen, clock, rng or random.SystemRandom(),
                         load_pepper(config.data_dir), rules)
     return App(config, store, renderer, chosen, pipeline, build_delivery(config.outgoing), clock)

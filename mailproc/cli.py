@@ -105,13 +105,23 @@ def cmd_check(config: Config, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from mailproc.prepworker import start_reader
+
+    setup_logging(args.log_level or config.logging.level, config.logging.format)
+    # First of all: forked before any thread, lock or socket exists, and early enough that it
+    # has loaded what it needs by the time the first batch is fetched.
+    reader = start_reader(config)
     from mailproc.app import build_app
     from mailproc.daemon import Daemon
     from mailproc.demo import seed_demo
     from mailproc.mailbox import open_source
 
-    setup_logging(args.log_level or config.logging.level, config.logging.format)
-    app = build_app(config)
+    try:
+        app = build_app(config, reader_process=reader is not None)
+    except BaseException:
+        if reader is not None:
+            reader.close()
+        raise
     try:
         if args.demo:
             seeded = seed_demo(config)
@@ -120,9 +130,11 @@ def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
                           f"{config.mailbox.maildir}/new\n")
         out.write(_banner(config, args.once))
         out.flush()
-        daemon = Daemon(app, open_source(config.mailbox), out, once=args.once)
+        daemon = Daemon(app, open_source(config.mailbox), out, once=args.once, reader=reader)
         return asyncio.run(daemon.run())
     finally:
+        if reader is not None:
+            reader.close()
         app.close()
 
 

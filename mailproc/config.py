@@ -150,6 +150,9 @@ class MailboxConfig(Strict):
     maildir_folders: MaildirFolders = MaildirFolders()
     imap: ImapConfig | None = None
     poll_interval_seconds: float = Field(default=2.0, gt=0)
+    # Archive and read incoming mail in a second process (a second CPU core); `mailproc run`
+    # falls back to doing it itself when the process is off, gone, or the machine has one core.
+    reader_process: bool = True
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:

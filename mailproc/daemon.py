@@ -18,7 +18,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -28,24 +28,34 @@ from mailproc.model import Folder
 from mailproc.notify import sd_notify, watchdog_interval
 from mailproc.outbox import FlushResult, flush_outbox
 from mailproc.pipeline import Handled, where
+from mailproc.prepare import Prepared
 from mailproc.scheduled import tick as scheduled_tick
 from mailproc.supervisor import Supervisor
 
 log = logging.getLogger("mailproc.daemon")
+Fetched = tuple[list[RawMessage], Mapping[str, Prepared] | None]
 WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbox thread
 RULES_WATCH_SECONDS = 2.0  # how often the rules file is checked for edits
 FINAL_FLUSH_SECONDS = 5.0  # on SIGTERM the outbox gets one bounded attempt (exit within 10 s)
 DEADLINE_TICK_SECONDS = 60.0  # what is due is derived from case state at each tick
 
 
+class Reader(Protocol):
+    """Archives and reads a batch elsewhere (`mailproc.prepworker`); None: do it inline."""
+
+    def prepare(self, raws: Sequence[RawMessage]) -> Mapping[str, Prepared] | None: ...
+
+
 class Daemon:
     def __init__(self, app: App, source: MailSource, out: TextIO, *, once: bool = False,
-                 on_batch: Callable[[list[Handled]], None] | None = None) -> None:
+                 on_batch: Callable[[list[Handled]], None] | None = None,
+                 reader: Reader | None = None) -> None:
         self.app, self.source, self.out, self.once = app, source, out, once
+        self.reader = reader  # the process that archives and reads each batch; None: inline
         self.stop = asyncio.Event()
         self._outbox_lock = asyncio.Lock()
         self._opened = False
-        self._prefetched: list[RawMessage] | None = None  # the next batch, fetched meanwhile
+        self._prefetched: Fetched | None = None  # the next batch, fetched meanwhile
         self.on_batch = on_batch
         self.exit_code = 0
         self.supervisor = Supervisor(app, source.kind, source.mode)
@@ -157,9 +167,10 @@ class Daemon:
             self._opened = True
         await self.apply_moves()
         store = self.app.store
-        raws, self._prefetched = self._prefetched, None
-        if raws is None:
-            raws = await asyncio.to_thread(self.source.fetch_new, store.is_done, self._batch())
+        fetched, self._prefetched = self._prefetched, None
+        if fetched is None:
+            fetched = await asyncio.to_thread(self._fetch, store.is_done)
+        raws, prepared = fetched
         if not raws:
             return 0
         # Submitted now, so the thread runs while handle_batch holds this (the loop's) thread.
@@ -167,7 +178,7 @@ class Daemon:
         ahead = asyncio.get_running_loop().run_in_executor(
             None, self._move_and_fetch, moves, scrubbed, {r.key for r in raws})
         try:
-            handled = self.app.pipeline.handle_batch(raws)
+            handled = self.app.pipeline.handle_batch(raws, prepared)
             for line in handled:
                 self.print_line(line)
             if self.on_batch is not None:
@@ -180,16 +191,23 @@ class Daemon:
         return len(raws)
 
     def _move_and_fetch(self, moves: Mapping[Folder, Sequence[str]],
-                        scrubbed: Mapping[str, bytes], in_flight: set[str]) -> list[RawMessage]:
-        """In the mailbox thread: move a committed batch, then fetch the next one.
-
-        (Archiving the fetched batch here as well was measured: no faster, because each file
-        written from this thread waits for the GIL held by the batch being handled.)
-        """
+                        scrubbed: Mapping[str, bytes], in_flight: set[str]) -> Fetched:
+        """In the mailbox thread: move a committed batch, then fetch the next one."""
         self._move(moves, scrubbed)
         store = self.app.store
-        return self.source.fetch_new(lambda key: key in in_flight or store.is_done(key),
-                                     self._batch())
+        return self._fetch(lambda key: key in in_flight or store.is_done(key))
+
+    def _fetch(self, skip: Callable[[str], bool]) -> Fetched:
+        """In the mailbox thread: the next batch, and the reader process's work on it.
+
+        A message received before but never finished (the daemon died with it) is not sent to
+        the reader: the pipeline handles it alone, inline, to find out whether it is to blame.
+        """
+        raws = self.source.fetch_new(skip, self._batch())
+        if self.reader is None or not raws:
+            return raws, None
+        received = self.app.store.received
+        return raws, self.reader.prepare([r for r in raws if received[r.key] == 0])
 
     async def apply_moves(self) -> None:
         moves, keys, scrubbed = self._pending_moves()

@@ -1,13 +1,14 @@
 """The routing guard's cue table: words that say a message is about conduct, not logistics.
 
 `SIGNALS` (kind -> language -> regexes, en/es/fr/de/pt; long because it is a phrase table) is
-compiled once at import. `scan` reads the original subject and body with every language
+compiled once, at first use. `scan` reads the original subject and body with every language
 (detection is unreliable on short mail) and the translation with the English cues. No negation
 handling on purpose: a false signal costs ten seconds, a missed one forwards a report away.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -413,9 +414,11 @@ def _compile(langs: Iterable[str]) -> dict[str, re.Pattern[str]]:
     return out
 
 
-# One alternation per kind: every language for the original, English for the translation.
-ORIGINAL: dict[str, re.Pattern[str]] = _compile(LANGS)
-TRANSLATED: dict[str, re.Pattern[str]] = _compile(("en",))
+@functools.cache
+def _patterns(translated: bool) -> dict[str, re.Pattern[str]]:
+    """One alternation per kind: every language for the original, English for the translation.
+    Compiled on first use (~25 ms): a daemon whose rules never ask for the guard skips it."""
+    return _compile(("en",) if translated else LANGS)
 
 
 def scan(original: Iterable[str], translated: Iterable[str]) -> tuple[str, ...]:
@@ -423,9 +426,10 @@ def scan(original: Iterable[str], translated: Iterable[str]) -> tuple[str, ...]:
     originals = [t for t in original if t]
     translations = [t for t in translated if t and t not in originals]
     found: list[str] = []
+    original, translation = _patterns(False), _patterns(True)
     for kind in SIGNALS:
-        hit = any(ORIGINAL[kind].search(t) for t in originals) or (
-            kind in TRANSLATED and any(TRANSLATED[kind].search(t) for t in translations))
+        hit = any(original[kind].search(t) for t in originals) or (
+            kind in translation and any(translation[kind].search(t) for t in translations))
         if hit:
             found.append(kind)
     return tuple(found)

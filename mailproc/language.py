@@ -94,16 +94,18 @@ def load_profiles_in_background() -> threading.Thread:
     the first batch, and the first detection waits for it (the lock) instead of paying it.
     A failure here is only logged; the first detection tries again.
     """
-    def load() -> None:
-        try:
-            with _init_lock:
-                init_factory()
-        except Exception as exc:  # the profiles ship with langdetect; this should not happen
-            log.warning("language profiles not loaded at start (%s)", type(exc).__name__)
-
-    thread = threading.Thread(target=load, name="langdetect-profiles", daemon=True)
+    thread = threading.Thread(target=load_profiles, name="langdetect-profiles", daemon=True)
     thread.start()
     return thread
+
+
+def load_profiles() -> None:
+    """Load langdetect's profiles now; a failure is only logged (the first detection retries)."""
+    try:
+        with _init_lock:
+            init_factory()
+    except Exception as exc:  # the profiles ship with langdetect; this should not happen
+        log.warning("language profiles not loaded at start (%s)", type(exc).__name__)
 
 
 def _candidates(text: str) -> list[tuple[str, float]]:

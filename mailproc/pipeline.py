@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
-from mailproc.classify import Envelope, machine_reason
+from mailproc.classify import machine_reason
 from mailproc.clocks import sla
 from mailproc.config import Config
 from mailproc.consequences import load_ladder
-from mailproc.extract import extract_report
 from mailproc.intake import (
     Gathered,
     ack_translation_source,
@@ -29,11 +26,18 @@ from mailproc.intake import (
     open_case,
     translation_arrived,
 )
-from mailproc.language import Detection, GuardedTranslator, Translation, detect_language
+from mailproc.language import Detection, GuardedTranslator, Translation
 from mailproc.mailbox import RawMessage
-from mailproc.model import AttachmentRecord, Case, Outcome, ParsedMessage, normalise_email
+from mailproc.model import (
+    AttachmentRecord,
+    Case,
+    Outcome,
+    ParsedMessage,
+    ReportFields,
+    normalise_email,
+)
 from mailproc.offboarding import offboard, removed_member
-from mailproc.parse import UnparseableMessage, parse_message
+from mailproc.prepare import Prepared, envelope_of, needs_translation
 from mailproc.render import Renderer
 from mailproc.revocation import Revocations
 from mailproc.routing import rule_outcome, triage_input
@@ -109,23 +113,6 @@ class BatchView:
             ack_to=d.ack_to, duplicate_of=duplicate_of))
 
 
-def envelope_of(raw: bytes) -> tuple[Envelope, str | None]:
-    """Headers only (fast, lenient), for machine-mail checks and de-duplication."""
-    head = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    from_values = head.get_all("From") or []
-    from_email = ""
-    if from_values:
-        from email.utils import parseaddr
-
-        from_email = normalise_email(parseaddr(str(from_values[0]))[1])
-
-    def get(name: str) -> list[str]:
-        return [str(v) for v in head.get_all(name) or []]
-
-    mid = (head.get("Message-ID") or "").strip().strip("<>").strip() or None
-    return Envelope(get, head.get_content_type().lower(), from_email), mid
-
-
 class Pipeline:
     """Turns batches of raw messages into committed decisions."""
 
@@ -146,31 +133,41 @@ class Pipeline:
     def context(self) -> Context:
         return Context(self.config, self.renderer, self.clock(), self.rng, self.pepper)
 
-    def handle_batch(self, raws: Sequence[RawMessage]) -> list[Handled]:
-        """Archive, decide and commit a batch; returns one line per message handled."""
+    def handle_batch(self, raws: Sequence[RawMessage],
+                     prepared: Mapping[str, Prepared] | None = None) -> list[Handled]:
+        """Archive, decide and commit a batch; returns one line per message handled.
+
+        `prepared` (by key, from `mailproc.prepare`): messages already archived and read
+        elsewhere; a batch all of whose messages have one is not archived again.
+        """
         self.apply_revocations()
         fresh = [r for r in raws if not self.store.is_done(r.key)]
         # A message received before but never finished was in a batch when the daemon died:
         # handle each of those alone, so that only the one that kills the daemon is blamed.
         suspects = [r for r in fresh if self.store.received[r.key] > 0]
         healthy = [r for r in fresh if self.store.received[r.key] == 0]
-        handled = self._batch(healthy) if healthy else []
+        handled = self._batch(healthy, prepared or {}) if healthy else []
         for raw in suspects:
-            handled += self._batch([raw], alone=True)
+            handled += self._batch([raw], {}, alone=True)
         return handled
 
-    def _batch(self, raws: list[RawMessage], alone: bool = False) -> list[Handled]:
+    def _batch(self, raws: list[RawMessage], prepared: Mapping[str, Prepared],
+               alone: bool = False) -> list[Handled]:
         ctx = self.context()
-        shas = [self.store.archive(r.data, sync=False) for r in raws]
-        self.store.sync_archive()  # one filesystem sync for the batch, before anything acts
+        preps = [prepared.get(r.key) for r in raws]
+        if all(p is not None for p in preps):  # archived and synced where they were prepared
+            shas = [p.sha256 for p in preps if p is not None]
+        else:
+            shas = [self.store.archive(r.data, sync=False) for r in raws]
+            self.store.sync_archive()  # one filesystem sync for the batch, before anything acts
         self.store.record_received([(r.key, s, ctx.now) for r, s in zip(raws, shas, strict=True)])
         if alone:
             self.store.record_try(raws[0].key, shas[0], ctx.now)
         txn = Transaction()
         view = BatchView(self.store, txn)
         handled = []
-        for raw, sha in zip(raws, shas, strict=True):
-            decision, dup = self._decide_safely(raw, sha, view, ctx)
+        for raw, sha, prep in zip(raws, shas, preps, strict=True):
+            decision, dup = self._decide_safely(raw, sha, view, ctx, prep)
             view.add(decision, ctx.now, dup)
             handled.append(Handled(raw.key, decision.outcome, decision.case_id,
                                    decision.language, decision.reason))
@@ -195,33 +192,42 @@ class Pipeline:
         decision, _dup = self._decide_safely(raw, sha256_hex(raw.data), view, self.context())
         return decision, self.last_triage
 
-    def _decide_safely(self, raw: RawMessage, sha: str, view: BatchView,
-                       ctx: Context) -> tuple[Decision, str | None]:
+    def _decide_safely(self, raw: RawMessage, sha: str, view: BatchView, ctx: Context,
+                       prep: Prepared | None = None) -> tuple[Decision, str | None]:
         try:
-            return self._decide(raw, sha, view, ctx)
+            return self._decide(raw, sha, view, ctx, None if prep is None or prep.failed else prep)
         except Exception as exc:  # one bad message must never stop the daemon or the batch
             log.error("internal error on message %s: %s at %s", sha[:12], type(exc).__name__,
                       where(exc))
             return quarantined(raw.key, sha, None, f"internal error ({type(exc).__name__})",
                                ctx), None
 
-    def _decide(self, raw: RawMessage, sha: str, view: BatchView,
-                ctx: Context) -> tuple[Decision, str | None]:
+    def _decide(self, raw: RawMessage, sha: str, view: BatchView, ctx: Context,
+                prep: Prepared | None) -> tuple[Decision, str | None]:
         if len(raw.data) > self.config.limits.max_message_bytes:
             return quarantined(raw.key, sha, None, "message larger than the size limit", ctx), None
         if self.store.tries[raw.key] > MAX_ATTEMPTS:
             return quarantined(raw.key, sha, None, "processing failed repeatedly", ctx), None
-        env, mid = envelope_of(raw.data)
+        if prep is None:
+            env, mid = envelope_of(raw.data)
+            reason = machine_reason(env, self.config.conduct_address)
+        else:
+            mid, reason = prep.message_id, prep.machine
         earlier = view.duplicate_of(sha, mid)
         if earlier is not None:
             again = Decision(raw.key, sha, mid, earlier.outcome, earlier.folder, "duplicate",
                              related_case=earlier.case_id)
             return again, earlier.key
-        reason = machine_reason(env, self.config.conduct_address)
         if reason is not None:
             return dropped(raw.key, sha, mid, reason), None
+        if prep is not None and prep.unparseable is not None:
+            return quarantined(raw.key, sha, mid, f"unparseable: {prep.unparseable}", ctx), None
+        # Imported where used: with a reader process, the daemon never loads these itself.
+        from mailproc.parse import UnparseableMessage, parse_message
+
         try:
-            msg = parse_message(raw.data)
+            msg = prep.message if prep is not None and prep.message is not None else \
+                parse_message(raw.data)
         except UnparseableMessage as exc:
             return quarantined(raw.key, sha, mid, f"unparseable: {exc.reason}", ctx), None
         inbound = Inbound(raw.key, sha, msg)
@@ -237,11 +243,12 @@ class Pipeline:
         routed = route(inbound, view, ctx)
         if routed is not None:
             return routed, None
-        return self._report(inbound, raw.data, view, ctx), None
+        return self._report(inbound, raw.data, view, ctx, prep), None
 
-    def _report(self, inbound: Inbound, raw: bytes, view: BatchView, ctx: Context) -> Decision:
+    def _report(self, inbound: Inbound, raw: bytes, view: BatchView, ctx: Context,
+                prep: Prepared | None = None) -> Decision:
         msg = inbound.message
-        detection, translation, pending = self.read(msg)
+        detection, translation, pending = self.read(msg, prep)
         triage = self.last_triage = None
         if self.rules is not None:
             facts = triage_input(msg, len(raw), detection.language,
@@ -250,7 +257,8 @@ class Pipeline:
             ruled = rule_outcome(inbound, raw, triage, detection.language, ctx)
             if ruled is not None:
                 return ruled
-        gathered = self.gather(msg, detection, translation, pending, triage)
+        fields = prep.fields if prep is not None and translation is None else None
+        gathered = self.gather(msg, detection, translation, pending, triage, fields)
         decision, plan = open_case(inbound, gathered, view, ctx)
         if plan is not None:
             translation = None
@@ -270,27 +278,36 @@ class Pipeline:
             view.txn.drop_archive.append(inbound.sha256)
         return decision
 
-    def read(self, msg: ParsedMessage) -> tuple[Detection, Translation | None, bool]:
+    def read(self, msg: ParsedMessage,
+             prep: Prepared | None = None) -> tuple[Detection, Translation | None, bool]:
         """Language and translation (within the acknowledgement's short budget)."""
-        detection = detect_language(f"{msg.subject}\n{msg.text}", self.config.committee_languages)
+        from mailproc.language import detect_language
+
+        detection = Detection(prep.language, prep.probability) \
+            if prep is not None and prep.language is not None else \
+            detect_language(f"{msg.subject}\n{msg.text}", self.config.committee_languages)
         translation, pending = self.translate_report(msg.text, detection.language,
                                                      self.config.translation.ack_wait_seconds)
         return detection, translation, pending
 
     def gather(self, msg: ParsedMessage, detection: Detection, translation: Translation | None,
-               pending: bool, triage: TriageDecision | None = None) -> Gathered:
-        """Report fields and stored attachments, for a message that opens a case."""
-        ignore = [self.config.conduct_address] + ([msg.from_.email] if msg.from_ else [])
-        fields = extract_report(msg.text, translation.text if translation else None,
-                                detection.language, ignore_emails=ignore)
+               pending: bool, triage: TriageDecision | None = None,
+               fields: ReportFields | None = None) -> Gathered:
+        """Report fields (unless extracted already) and stored attachments, for a new case."""
+        from mailproc.extract import extract_report
+
+        if fields is None:
+            ignore = [self.config.conduct_address] + ([msg.from_.email] if msg.from_ else [])
+            fields = extract_report(msg.text, translation.text if translation else None,
+                                    detection.language, ignore_emails=ignore)
         return Gathered(detection, translation, pending, fields, self._attachments(msg), triage)
 
     def translate_report(self, text: str, language: str,
                          budget: float) -> tuple[Translation | None, bool]:
         """(translation, pending): pending when one is wanted but not at hand in `budget`."""
         target = self.config.committee_language
-        wanted = language not in ("und", *self.config.committee_languages) and bool(text.strip())
-        if not wanted or self.translator is None:
+        if self.translator is None or \
+                not needs_translation(language, text, self.config.committee_languages):
             return None, False
         result = self.translator.translate(text, language, target, timeout=budget)
         return result, result is None
@@ -305,6 +322,8 @@ class Pipeline:
             case = self.store.get_case(case_id)
             if case is None or not case.translation_pending or not case.language:
                 continue
+            from mailproc.extract import extract_report
+
             result = self.translator.translate(case.original_text, case.language,
                                                self.config.committee_language)
             if result is None:

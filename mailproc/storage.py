@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -22,6 +23,15 @@ from typing import Any, cast
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def archive_path(root: Path, sha: str) -> Path:
+    """Where the raw message with this sha256 is kept under a data directory."""
+    return root / "archive" / sha[:2] / f"{sha}.eml"
 
 
 def fsync_dir(path: Path) -> None:

@@ -38,9 +38,11 @@ from mailproc.model import Case, DiaryEntry, Folder, Outgoing
 from mailproc.storage import (
     DataDirLock,
     JsonLog,
+    archive_path,
     atomic_write,
     flush_tinydb,
     open_tinydb,
+    sha256_hex,
     sync_filesystem,
     write_once,
 )
@@ -55,10 +57,6 @@ log = logging.getLogger("mailproc.store")
 SNAPSHOT_EVERY = 5000  # log records appended between two snapshots, at least
 SNAPSHOT_SHARE = 8  # and at least 1/8 of the records the last one covered
 SNAPSHOT_SMALL = 50_000  # below this many records, close() always writes one (it is cheap)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -281,7 +279,7 @@ class Store:
         sync_filesystem(self.root / "archive")
 
     def archive_path(self, sha: str) -> Path:
-        return self.root / "archive" / sha[:2] / f"{sha}.eml"
+        return archive_path(self.root, sha)
 
     def read_archive(self, sha: str) -> bytes:
         return self.archive_path(sha).read_bytes()

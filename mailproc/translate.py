@@ -12,8 +12,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import requests
-
 from mailproc.config import TranslationBackend, TranslationConfig
 
 # GoogleTranslator refuses 5,000 characters or more; MyMemory refuses 500 or more.
@@ -116,6 +114,8 @@ class LibreTranslateClient:
                        for chunk in split_text(text, self._max_chars))
 
     def _one(self, text: str, source: str, target: str) -> str:
+        import requests  # here: a daemon without translation never loads it (~40 ms)
+
         body: dict[str, str] = {"q": text, "source": source, "target": target, "format": "text"}
         if self._api_key:
             body["api_key"] = self._api_key

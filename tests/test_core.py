@@ -26,7 +26,7 @@ from mailproc.intake import Gathered, attach_ack, open_case
 from mailproc.language import Translation, detect_language
 from mailproc.model import AttachmentRecord, Case, Outcome
 from mailproc.parse import parse_message
-from mailproc.pipeline import envelope_of
+from mailproc.prepare import envelope_of
 from mailproc.render import Renderer
 from mailproc.workflow import Context, Decision, Inbound, route
 

@@ -1,0 +1,147 @@
+"""The reader process: archives and reads incoming mail on a second CPU core.
+
+Python runs one thread at a time, and most of a message's cost (archiving it, reading its
+headers, parsing, language detection, extraction: `mailproc.prepare`) needs no state. `mailproc
+run` forks this process first thing, before it opens the store (so the child never holds the
+data directory's lock), starts threads or connects anywhere. The daemon sends each fetched batch
+over a pipe from its mailbox thread and gets `Prepared` records back while its own thread
+decides the batch before; the store, every decision and all mail stay in the daemon.
+
+Nothing depends on the worker: when it is gone, slow (REPLY_SECONDS) or fails, the daemon logs
+it once and does the same work inline from then on. The worker dies with the daemon (Linux
+parent-death signal) and ignores Ctrl-C, which the daemon handles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import logging
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from mailproc.config import Config, TranslationBackend
+from mailproc.mailbox import RawMessage
+from mailproc.prepare import Prepared, Settings, prepare_batch
+
+log = logging.getLogger("mailproc.reader")
+REPLY_SECONDS = 120.0  # a batch not prepared by then: the worker is stopped, the daemon goes on
+PR_SET_PDEATHSIG = 1
+
+
+class ReaderProcess:
+    """The daemon's handle on the worker; `prepare` may be called from any one thread at a time."""
+
+    def __init__(self, settings: Settings, data_dir: Path) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")  # no re-import: the child starts in ~10 ms
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(child, settings, data_dir, os.getpid()),
+                                    name="mailproc-reader", daemon=True)
+        self._process.start()
+        child.close()
+        self._lock = threading.Lock()
+        self.alive = True
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def prepare(self, raws: Sequence[RawMessage]) -> dict[str, Prepared] | None:
+        """The batch archived (synced) and prepared, by key; None: do it inline instead."""
+        if not raws:
+            return {}
+        with self._lock:
+            if not self.alive:
+                return None
+            try:
+                self._conn.send(list(raws))
+                if not self._conn.poll(REPLY_SECONDS):
+                    raise TimeoutError
+                reply = self._conn.recv()
+            except (OSError, EOFError, TimeoutError, pickle.PickleError) as exc:
+                self._give_up(exc)
+                return None
+        if isinstance(reply, str):  # the batch failed there (a full disk?): inline reports it
+            log.warning("reader process could not prepare a batch (%s); done inline", reply)
+            return None
+        return {p.key: p for p in reply}
+
+    def _give_up(self, exc: BaseException) -> None:
+        self.alive = False
+        log.warning("reader process unavailable (%s); the daemon reads mail itself from now on",
+                    type(exc).__name__)
+        self._stop()
+
+    def close(self) -> None:
+        """Stop the worker at once: between batches it holds nothing (it may still be loading
+        its language profiles, which nobody should wait for)."""
+        with self._lock:
+            if self.alive:
+                self.alive = False
+                self._stop()
+
+    def _stop(self) -> None:
+        self._process.kill()
+        self._process.join(5.0)
+        self._conn.close()
+        self._process.close()
+
+
+def settings_for(config: Config) -> Settings:
+    return Settings(config.conduct_address, tuple(config.committee_languages),
+                    config.limits.max_message_bytes,
+                    translating=config.translation.backend is not TranslationBackend.NONE)
+
+
+def start_reader(config: Config) -> ReaderProcess | None:
+    """Fork the reader, unless the configuration turns it off, the machine has one core, or
+    this process already runs threads (`mailproc run` inside a test: forking a threaded process
+    can leave the child stuck on a lock another thread held)."""
+    if not config.mailbox.reader_process or (os.cpu_count() or 1) < 2 or \
+            threading.active_count() > 1:
+        return None
+    try:
+        return ReaderProcess(settings_for(config), config.data_dir)
+    except OSError as exc:
+        log.warning("reader process not started (%s); the daemon reads mail itself",
+                    type(exc).__name__)
+        return None
+
+
+def _serve(conn: Connection, settings: Settings, data_dir: Path, parent: int) -> None:
+    """The worker's loop: a batch in, its `Prepared` records (or an error name) out."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
+    from mailproc.language import load_profiles
+
+    load_profiles()
+    while True:
+        try:
+            batch = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: list[Prepared] | str = prepare_batch(batch, settings, data_dir)
+        except Exception as exc:  # archiving failed: the daemon archives inline and reports it
+            reply = type(exc).__name__
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+def _die_with(parent: int) -> None:
+    """Ask Linux to kill this process when the daemon dies (even by SIGKILL)."""
+    name = ctypes.util.find_library("c")
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(name, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the daemon died before the request was in place
+        os._exit(0)

@@ -1,0 +1,212 @@
+"""The reader process: archiving and reading mail on a second core changes no decision.
+
+`prepare_batch` (what the reader process runs) must lead the pipeline to exactly what it
+decides inline, for every kind of mail in the corpus, with and without translation; the process
+itself must archive durably, fall back when it dies, die with the daemon, and stay off when the
+configuration says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from email import message_from_string
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import REPO, mail, write_config
+from libretranslate import LibreTranslateServer
+
+from mailproc.app import App, build_app
+from mailproc.config import load_config
+from mailproc.mailbox import RawMessage, deliver
+from mailproc.pipeline import Handled
+from mailproc.prepare import prepare_batch
+from mailproc.prepworker import ReaderProcess, settings_for
+from mailproc.storage import archive_path
+
+CORPUS = REPO / "tests" / "data" / "corpus"
+ROUTES = {"sponsorship": "sponsors@example.org", "registration": "registration@example.org",
+          "travel-grants": "grants@example.org", "speakers": "program@example.org",
+          "press": "press@example.org", "general": "info@example.org"}
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def _raws() -> list[RawMessage]:
+    """The whole corpus, a follow-up-looking mail, a committee member's mail and junk bytes."""
+    raws = [RawMessage(f"maildir:{p.stem}", p.read_bytes())
+            for p in sorted(CORPUS.glob("*.eml"))]
+    raws.append(RawMessage("maildir:member", mail(
+        "alice@example.org", "Re: [COC-2026-0001] new case", "#clear\n")))
+    raws.append(RawMessage("maildir:junk", b"\x00\xff not a mail at all \x00" * 10))
+    raws.append(RawMessage("maildir:again", raws[0].data))  # the same bytes twice: a duplicate
+    return raws
+
+
+def _app(root: Path, **translation: Any) -> App:
+    config = write_config(root, mailbox={"maildir": str(root / "var" / "mail")},
+                          routes=ROUTES, triage_rules=str(REPO / "rules" / "triage.yaml"),
+                          translation=translation or None)
+    return build_app(load_config(config), clock=lambda: NOW, rng=random.Random(7))
+
+
+def _cases(app: App) -> dict[str, dict[str, Any]]:
+    keep = ("language", "status", "report", "triage", "translation", "translation_pending",
+            "original_text", "reporter", "attachments", "code_name")
+    out = {}
+    for case in app.store.all_cases():
+        record = json.loads(case.model_dump_json())
+        out[case.id] = {k: record.get(k) for k in keep}
+    return out
+
+
+def _mails(app: App) -> list[tuple[str, str, str]]:
+    def subject(raw: str) -> str:
+        return str(message_from_string(raw, policy=default)["Subject"])
+
+    return sorted((m.purpose, ",".join(m.recipients), subject(m.raw))
+                  for m in app.store.pending_outgoing())
+
+
+@pytest.mark.parametrize("translating", [False, True], ids=["no-translation", "libretranslate"])
+def test_prepared_batch_is_decided_exactly_as_inline(tmp_path: Path, translating: bool) -> None:
+    raws = _raws()
+    with LibreTranslateServer() as server:
+        settings = {"backend": "libretranslate", "url": server.url} if translating else {}
+        inline, prepared = _app(tmp_path / "inline", **settings), _app(tmp_path / "reader",
+                                                                      **settings)
+        try:
+            ready = prepare_batch(raws, settings_for(prepared.config), prepared.config.data_dir)
+            # Archived before anything is decided, byte for byte, once per distinct message.
+            for raw, prep in zip(raws, ready, strict=True):
+                assert prep.key == raw.key and not prep.failed
+                assert archive_path(prepared.config.data_dir, prep.sha256).read_bytes() == raw.data
+            by_key = {p.key: p for p in ready}
+            assert by_key["maildir:report-ja-harassment-iso2022jp"].language == "ja"
+            assert by_key["maildir:machine-bounce-dsn"].machine is not None
+            assert by_key["maildir:junk"].message is None or by_key["maildir:junk"].unparseable
+            assert (by_key["maildir:report-fr-propos-insultants"].fields is None) == translating
+
+            lines_inline = inline.pipeline.handle_batch(raws)
+            lines_prepared = prepared.pipeline.handle_batch(raws, by_key)
+        finally:
+            inline.close()
+            prepared.close()
+        assert translating == bool(server.requests)
+
+    def row(h: Handled) -> tuple[str, str, str | None, str | None, str]:
+        return h.key, h.outcome.value, h.case_id, h.language, h.reason
+
+    assert [row(h) for h in lines_prepared] == [row(h) for h in lines_inline]
+    outcomes = {h.outcome.value for h in lines_inline}
+    assert {"report", "dropped", "routed", "quarantined"} <= outcomes
+    assert _cases(prepared) == _cases(inline) and len(_cases(inline)) >= 10
+    assert _mails(prepared) == _mails(inline)
+
+
+def test_reader_process_archives_prepares_and_is_replaced_when_it_dies(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    raws = _raws()
+    reader = ReaderProcess(settings_for(app.config), app.config.data_dir)
+    try:
+        assert reader.pid not in (None, os.getpid())
+        ready = reader.prepare(raws)
+        assert ready is not None and set(ready) == {r.key for r in raws}
+        report = ready["maildir:report-es-acoso"]
+        assert report.language == "es" and report.message is not None
+        assert "denunciar" in report.message.text and "acoso" in report.message.subject.lower()
+        for raw in raws:
+            assert archive_path(app.config.data_dir, ready[raw.key].sha256).read_bytes() == \
+                raw.data
+        handled = app.pipeline.handle_batch(raws, ready)
+        assert len(handled) == len(raws)
+
+        assert reader.pid is not None
+        os.kill(reader.pid, signal.SIGKILL)  # gone: the daemon must notice and go on inline
+        time.sleep(0.2)
+        assert reader.prepare(raws[:2]) is None
+        assert not reader.alive
+        assert reader.prepare(raws[:2]) is None  # and does not try again
+    finally:
+        reader.close()
+        app.close()
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _start(tmp_path: Path, **mailbox: Any) -> tuple[subprocess.Popen[bytes], Path]:
+    maildir = tmp_path / "var" / "mail"
+    config = write_config(tmp_path, mailbox={"maildir": str(maildir),
+                                             "poll_interval_seconds": 0.2, **mailbox})
+    maildir.mkdir(parents=True)
+    proc = subprocess.Popen([sys.executable, "-m", "mailproc.cli", "--config", str(config),
+                             "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ))
+    return proc, maildir
+
+
+def _first_line(proc: subprocess.Popen[bytes], word: bytes, seconds: float = 20.0) -> bytes:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if word in line:
+            return line
+    raise AssertionError(f"no line with {word!r} within {seconds} s")
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the reader needs a second core")
+def test_daemon_reads_through_its_reader_which_dies_with_it(tmp_path: Path) -> None:
+    proc, maildir = _start(tmp_path)
+    try:
+        _first_line(proc, b"watching")
+        deliver(maildir, mail("kim@example.net", "Harassment at the meetup",
+                              "He followed me to the hotel and keeps sending messages."))
+        assert _first_line(proc, b"report").split()[0] == b"report"
+        children = [c for c in _children(proc.pid) if _alive(c)]
+        assert len(children) == 1, "one reader process"
+        reader = children[0]
+        assert b"mailproc" in Path(f"/proc/{reader}/cmdline").read_bytes()
+        proc.kill()  # SIGKILL: no cleanup runs in the daemon
+        proc.wait(10)
+        deadline = time.monotonic() + 5
+        while _alive(reader) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(reader), "the reader must not outlive the daemon"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def test_reader_off_in_the_config_means_no_second_process(tmp_path: Path) -> None:
+    proc, maildir = _start(tmp_path, reader_process=False)
+    try:
+        _first_line(proc, b"watching")
+        deliver(maildir, mail("kim@example.net", "Harassment at the meetup",
+                              "He followed me to the hotel and keeps sending messages."))
+        assert _first_line(proc, b"report").split()[0] == b"report"
+        assert [c for c in _children(proc.pid) if _alive(c)] == []
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    assert proc.returncode == 0
