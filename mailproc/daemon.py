@@ -36,6 +36,7 @@ log = logging.getLogger("mailproc.daemon")
 Fetched = tuple[list[RawMessage], Mapping[str, Prepared] | None]
 WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbox thread
 RULES_WATCH_SECONDS = 2.0  # how often the rules file is checked for edits
+FIRST_BATCH = 50  # messages in the first fetch after the inbox was empty (see _batch)
 FINAL_FLUSH_SECONDS = 5.0  # on SIGTERM the outbox gets one bounded attempt (exit within 10 s)
 DEADLINE_TICK_SECONDS = 60.0  # what is due is derived from case state at each tick
 
@@ -43,7 +44,8 @@ DEADLINE_TICK_SECONDS = 60.0  # what is due is derived from case state at each t
 class Reader(Protocol):
     """Archives and reads a batch elsewhere (`mailproc.prepworker`); None: do it inline."""
 
-    def prepare(self, raws: Sequence[RawMessage]) -> Mapping[str, Prepared] | None: ...
+    def prepare(self, raws: Sequence[RawMessage],
+                meanwhile: Callable[[], None] | None = None) -> Mapping[str, Prepared] | None: ...
 
 
 class Daemon:
@@ -56,6 +58,7 @@ class Daemon:
         self._outbox_lock = asyncio.Lock()
         self._opened = False
         self._prefetched: Fetched | None = None  # the next batch, fetched meanwhile
+        self._ramp = 0  # batches since the inbox was last found empty
         self.on_batch = on_batch
         self.exit_code = 0
         self.supervisor = Supervisor(app, source.kind, source.mode)
@@ -158,23 +161,29 @@ class Daemon:
                 await self._sleep(backoff.next_delay())
 
     async def cycle(self) -> int:
-        """One round: open if needed, move what is committed, fetch and handle one batch.
+        """One round: open if needed, fetch and handle one batch, move the one before.
 
-        Returns how many messages it handled (0: the inbox is empty).
+        A committed batch is moved during the next round, by the mailbox thread while this
+        thread handles the next batch, or at once when there is none. Returns how many messages
+        it handled (0: the inbox is empty).
         """
         if not self._opened:
             await asyncio.to_thread(self.source.open)
             self._opened = True
-        await self.apply_moves()
         store = self.app.store
+        moves, keys, scrubbed = self._pending_moves()
         fetched, self._prefetched = self._prefetched, None
-        if fetched is None:
-            fetched = await asyncio.to_thread(self._fetch, store.is_done)
+        if fetched is None or (moves and not fetched[0]):
+            # Nothing fetched ahead (or nothing left): move and fetch now, in one thread trip.
+            fetched = await asyncio.to_thread(self._move_and_fetch, moves, scrubbed, set())
+            store.record_moved(keys)
+            moves, keys, scrubbed = {}, [], {}
         raws, prepared = fetched
         if not raws:
+            self._ramp = 0
             return 0
+        self._ramp += 1
         # Submitted now, so the thread runs while handle_batch holds this (the loop's) thread.
-        moves, keys, scrubbed = self._pending_moves()
         ahead = asyncio.get_running_loop().run_in_executor(
             None, self._move_and_fetch, moves, scrubbed, {r.key for r in raws})
         try:
@@ -192,28 +201,27 @@ class Daemon:
 
     def _move_and_fetch(self, moves: Mapping[Folder, Sequence[str]],
                         scrubbed: Mapping[str, bytes], in_flight: set[str]) -> Fetched:
-        """In the mailbox thread: move a committed batch, then fetch the next one."""
-        self._move(moves, scrubbed)
+        """In the mailbox thread: fetch the next batch, and move the committed one while the
+        reader process works on the fetched one (without a reader: move, then fetch)."""
         store = self.app.store
-        return self._fetch(lambda key: key in in_flight or store.is_done(key))
+        if self.reader is None:
+            self._move(moves, scrubbed)
+        return self._fetch(lambda key: key in in_flight or store.is_done(key),
+                           None if self.reader is None else lambda: self._move(moves, scrubbed))
 
-    def _fetch(self, skip: Callable[[str], bool]) -> Fetched:
+    def _fetch(self, skip: Callable[[str], bool],
+               meanwhile: Callable[[], None] | None = None) -> Fetched:
         """In the mailbox thread: the next batch, and the reader process's work on it.
 
         A message received before but never finished (the daemon died with it) is not sent to
         the reader: the pipeline handles it alone, inline, to find out whether it is to blame.
         """
         raws = self.source.fetch_new(skip, self._batch())
-        if self.reader is None or not raws:
+        if self.reader is None:
             return raws, None
         received = self.app.store.received
-        return raws, self.reader.prepare([r for r in raws if received[r.key] == 0])
-
-    async def apply_moves(self) -> None:
-        moves, keys, scrubbed = self._pending_moves()
-        if moves:
-            await asyncio.to_thread(self._move, moves, scrubbed)
-            self.app.store.record_moved(keys)
+        todo = [r for r in raws if received[r.key] == 0]
+        return raws, self.reader.prepare(todo, meanwhile)
 
     def _pending_moves(self) -> tuple[dict[Folder, list[str]], list[str], dict[str, bytes]]:
         """What is committed but not moved yet: by folder, all keys, and scrubbed copies."""
@@ -252,8 +260,15 @@ class Daemon:
         self.out.flush()
 
     def _batch(self) -> int:
+        """How many messages the next fetch takes: the configured batch, after a ramp.
+
+        The first batch after a quiet inbox is small (FIRST_BATCH), and each next one doubles:
+        the first acknowledgements go out while the rest is still being read, instead of
+        waiting for a whole batch to be fetched, archived and read.
+        """
         imap = self.app.config.mailbox.imap
-        return imap.batch_size if imap is not None else 200
+        full = imap.batch_size if imap is not None else 200
+        return min(full, FIRST_BATCH << min(self._ramp, 8))
 
     def _reconnect_max(self) -> float:
         imap = self.app.config.mailbox.imap

@@ -22,7 +22,7 @@ import os
 import pickle
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -54,25 +54,44 @@ class ReaderProcess:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def prepare(self, raws: Sequence[RawMessage]) -> dict[str, Prepared] | None:
-        """The batch archived (synced) and prepared, by key; None: do it inline instead."""
+    def prepare(self, raws: Sequence[RawMessage],
+                meanwhile: Callable[[], None] | None = None) -> dict[str, Prepared] | None:
+        """The batch archived (synced) and prepared, by key; None: do it inline instead.
+
+        `meanwhile` runs here while the worker works (the daemon moves the previous batch on
+        the server); an exception from it is raised once the answer is in.
+        """
+        with self._lock:
+            sent = bool(raws) and self.alive and self._send(list(raws))
+            try:
+                if meanwhile is not None:
+                    meanwhile()
+            finally:
+                reply = self._receive() if sent else None
         if not raws:
             return {}
-        with self._lock:
-            if not self.alive:
-                return None
-            try:
-                self._conn.send(list(raws))
-                if not self._conn.poll(REPLY_SECONDS):
-                    raise TimeoutError
-                reply = self._conn.recv()
-            except (OSError, EOFError, TimeoutError, pickle.PickleError) as exc:
-                self._give_up(exc)
-                return None
         if isinstance(reply, str):  # the batch failed there (a full disk?): inline reports it
             log.warning("reader process could not prepare a batch (%s); done inline", reply)
             return None
-        return {p.key: p for p in reply}
+        return None if reply is None else {p.key: p for p in reply}
+
+    def _send(self, message: object) -> bool:
+        try:
+            self._conn.send(message)
+            return True
+        except (OSError, ValueError, pickle.PickleError) as exc:
+            self._give_up(exc)
+            return False
+
+    def _receive(self) -> list[Prepared] | str | None:
+        try:
+            if not self._conn.poll(REPLY_SECONDS):
+                raise TimeoutError
+            reply: list[Prepared] | str = self._conn.recv()
+            return reply
+        except (OSError, EOFError, TimeoutError, pickle.PickleError) as exc:
+            self._give_up(exc)
+            return None
 
     def _give_up(self, exc: BaseException) -> None:
         self.alive = False

@@ -65,14 +65,26 @@ def write_once(path: Path, data: bytes, *, sync: bool = True) -> bool:
 
     With sync=False the caller makes a whole batch durable at once with `sync_filesystem`.
     """
-    if path.exists():
+    if os.path.exists(path):
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
     if sync:
+        path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, data, sync_dir=False)
         return True
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
+    # The archive's hot path (every message): plain calls, and mkdir only for a new directory.
+    tmp = os.path.join(path.parent, f".{path.name}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, flags, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
     os.replace(tmp, path)
     return True
 

@@ -210,3 +210,30 @@ def test_reader_off_in_the_config_means_no_second_process(tmp_path: Path) -> Non
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=15)
     assert proc.returncode == 0
+
+
+def test_a_backlog_is_read_in_growing_batches_so_the_first_acks_go_early(tmp_path: Path) -> None:
+    """After a quiet inbox the first fetch takes FIRST_BATCH messages, then twice as many each
+    time up to the configured batch: the first reports are answered before the backlog is read."""
+    import asyncio
+    import io
+
+    from mailproc.daemon import FIRST_BATCH, Daemon
+    from mailproc.mailbox import open_source
+
+    maildir = tmp_path / "var" / "mail"
+    config = load_config(write_config(tmp_path, mailbox={"maildir": str(maildir)}))
+    for i in range(400):
+        deliver(maildir, mail(f"person{i}@example.net", f"Harassment report {i}",
+                              "Someone kept insulting me in the chat."))
+    app = build_app(config, clock=lambda: NOW, rng=random.Random(3))
+    sizes: list[int] = []
+    try:
+        daemon = Daemon(app, open_source(config.mailbox), io.StringIO(), once=True,
+                        on_batch=lambda handled: sizes.append(len(handled)))
+        assert asyncio.run(daemon.run()) == 0
+    finally:
+        app.close()
+    assert sizes == [FIRST_BATCH, 2 * FIRST_BATCH, 200, 50]  # the Maildir batch is 200
+    assert sum(1 for p in (tmp_path / "var" / "outbox").glob("*-ack-*.eml")) == 400
+    assert not list((maildir / "new").iterdir()) and not list((maildir / "cur").iterdir())
