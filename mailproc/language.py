@@ -8,6 +8,7 @@ exception, and skips the backend for a while after it fails. Logs carry no text.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import re
 import threading
@@ -106,6 +107,20 @@ def load_profiles() -> None:
             init_factory()
     except Exception as exc:  # the profiles ship with langdetect; this should not happen
         log.warning("language profiles not loaded at start (%s)", type(exc).__name__)
+
+
+def _after_fork_in_child() -> None:
+    """A fork while another thread loads the profiles leaves the child a held lock and a
+    half-built factory that would look loaded: start both afresh there."""
+    global _init_lock
+    if _init_lock.locked():
+        import langdetect.detector_factory
+
+        langdetect.detector_factory._factory = None
+    _init_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _candidates(text: str) -> list[tuple[str, float]]:

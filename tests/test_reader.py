@@ -112,10 +112,19 @@ def test_prepared_batch_is_decided_exactly_as_inline(tmp_path: Path, translating
     assert _mails(prepared) == _mails(inline)
 
 
+def _reader_then_app(root: Path, data_dir: Path | None = None) -> tuple[ReaderProcess, App]:
+    """As `mailproc run` does it: fork the reader first, then build the app (which starts
+    threads: a fork after that could copy a lock one of them holds)."""
+    config = load_config(write_config(root, mailbox={"maildir": str(root / "var" / "mail")},
+                                      routes=ROUTES,
+                                      triage_rules=str(REPO / "rules" / "triage.yaml")))
+    reader = ReaderProcess(settings_for(config), data_dir or config.data_dir)
+    return reader, build_app(config, clock=lambda: NOW, rng=random.Random(7))
+
+
 def test_reader_process_archives_prepares_and_is_replaced_when_it_dies(tmp_path: Path) -> None:
-    app = _app(tmp_path)
     raws = _raws()
-    reader = ReaderProcess(settings_for(app.config), app.config.data_dir)
+    reader, app = _reader_then_app(tmp_path)
     try:
         assert reader.pid not in (None, os.getpid())
         ready = reader.prepare(raws)
@@ -237,3 +246,49 @@ def test_a_backlog_is_read_in_growing_batches_so_the_first_acks_go_early(tmp_pat
     assert sizes == [FIRST_BATCH, 2 * FIRST_BATCH, 200, 50]  # the Maildir batch is 200
     assert sum(1 for p in (tmp_path / "var" / "outbox").glob("*-ack-*.eml")) == 400
     assert not list((maildir / "new").iterdir()) and not list((maildir / "cur").iterdir())
+
+
+def test_a_batch_the_reader_cannot_archive_is_left_to_the_daemon(tmp_path: Path) -> None:
+    """The reader cannot write its archive (here: a file where the directory should be): it
+    answers with the error's name, the daemon does that batch inline (and reports the error
+    there), and the reader serves the next batch once the cause is gone."""
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "archive").write_text("not a directory")
+    raws = _raws()[:3]
+    reader, app = _reader_then_app(tmp_path / "daemon", blocked)
+    try:
+        assert reader.prepare(raws) is None
+        assert reader.alive  # a failed batch is not a dead reader
+        (blocked / "archive").unlink()
+        ready = reader.prepare(raws)
+        assert ready is not None and set(ready) == {r.key for r in raws}
+        assert all(archive_path(blocked, p.sha256).exists() for p in ready.values())
+    finally:
+        reader.close()
+        app.close()
+
+
+def test_a_fork_during_a_profile_load_leaves_the_child_a_clean_detector() -> None:
+    """Forked while a thread of the parent loads langdetect's profiles (lock held, factory
+    half-built), the child must start both afresh, not detect with half the languages."""
+    import langdetect.detector_factory as factory
+
+    from mailproc import language
+
+    saved = factory._factory
+    half_built = factory.DetectorFactory()  # no profiles: every detection would fail
+    language._init_lock.acquire()
+    factory._factory = half_built
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: a clean slate, and a real detection works
+            ok = factory._factory is None and not language._init_lock.locked() and \
+                language.detect_language("Bonjour, je voudrais signaler un harcèlement "
+                                         "pendant la conférence de samedi.").language == "fr"
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        factory._factory = saved
+        language._init_lock.release()
+    assert os.waitstatus_to_exitcode(status) == 0
