@@ -25,10 +25,12 @@ import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mailproc.config import Config, TranslationBackend
-from mailproc.mailbox import RawMessage
-from mailproc.prepare import Prepared, Settings, prepare_batch
+if TYPE_CHECKING:  # kept light: the `mailproc` script forks the reader before importing more
+    from mailproc.config import Config
+    from mailproc.mailbox import RawMessage
+    from mailproc.prepare import Prepared, Settings
 
 log = logging.getLogger("mailproc.reader")
 REPLY_SECONDS = 120.0  # a batch not prepared by then: the worker is stopped, the daemon goes on
@@ -38,17 +40,24 @@ PR_SET_PDEATHSIG = 1
 class ReaderProcess:
     """The daemon's handle on the worker; `prepare` may be called from any one thread at a time."""
 
-    def __init__(self, settings: Settings, data_dir: Path) -> None:
+    def __init__(self) -> None:
+        """Fork the worker: it loads what it needs, then waits for `configure`."""
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")  # no re-import: the child starts in ~10 ms
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child, settings, data_dir, os.getpid()),
+        self._process = ctx.Process(target=_serve, args=(child, os.getpid()),
                                     name="mailproc-reader", daemon=True)
         self._process.start()
         child.close()
         self._lock = threading.Lock()
         self.alive = True
+
+    def configure(self, settings: Settings, data_dir: Path) -> None:
+        """What the worker needs of the configuration, and where it archives (sent first)."""
+        with self._lock:
+            if self.alive:
+                self._send((settings, data_dir))
 
     @property
     def pid(self) -> int | None:
@@ -115,33 +124,66 @@ class ReaderProcess:
 
 
 def settings_for(config: Config) -> Settings:
+    from mailproc.config import TranslationBackend
+    from mailproc.prepare import Settings
+
     return Settings(config.conduct_address, tuple(config.committee_languages),
                     config.limits.max_message_bytes,
                     translating=config.translation.backend is not TranslationBackend.NONE)
 
 
+_early: ReaderProcess | None = None
+
+
+def fork_early(argv: Sequence[str]) -> None:
+    """The `mailproc` script, for `run`: fork the reader before anything else is imported, so
+    that it has loaded its modules and langdetect's profiles (~0.45 s of CPU, on the other
+    core) by the time the daemon has read its configuration, opened the store and fetched the
+    first batch. `start_reader` adopts it, or stops it when the configuration turns it off."""
+    global _early
+    if "run" in argv and _early is None and _may_fork():
+        with contextlib.suppress(OSError):
+            _early = ReaderProcess()
+
+
+def _may_fork() -> bool:
+    """Not on a one-core machine, and never from a process that runs threads (`mailproc run`
+    inside a test): a forked child could be left stuck on a lock another thread held."""
+    return (os.cpu_count() or 1) >= 2 and threading.active_count() == 1
+
+
 def start_reader(config: Config) -> ReaderProcess | None:
-    """Fork the reader, unless the configuration turns it off, the machine has one core, or
-    this process already runs threads (`mailproc run` inside a test: forking a threaded process
-    can leave the child stuck on a lock another thread held)."""
-    if not config.mailbox.reader_process or (os.cpu_count() or 1) < 2 or \
-            threading.active_count() > 1:
+    """The reader, configured (forked now unless `fork_early` did); None when the
+    configuration turns it off or it cannot run."""
+    global _early
+    reader, _early = _early, None
+    if not config.mailbox.reader_process or (reader is None and not _may_fork()):
+        if reader is not None:
+            reader.close()
         return None
     try:
-        return ReaderProcess(settings_for(config), config.data_dir)
+        reader = reader or ReaderProcess()
     except OSError as exc:
         log.warning("reader process not started (%s); the daemon reads mail itself",
                     type(exc).__name__)
         return None
+    reader.configure(settings_for(config), config.data_dir)
+    return reader
 
 
-def _serve(conn: Connection, settings: Settings, data_dir: Path, parent: int) -> None:
-    """The worker's loop: a batch in, its `Prepared` records (or an error name) out."""
+def _serve(conn: Connection, parent: int) -> None:
+    """The worker: load, take its settings, then a batch in, its `Prepared` records (or an
+    error name) out, until the daemon goes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with(parent)
     from mailproc.language import load_profiles
+    from mailproc.prepare import prepare_batch
 
     load_profiles()
+    try:
+        settings, data_dir = conn.recv()
+    except (EOFError, OSError):
+        return
     while True:
         try:
             batch = conn.recv()

@@ -225,7 +225,7 @@ def test_the_package_builds_from_exactly_what_the_image_copies(tmp_path: Path) -
         names = {Path(*Path(n).parts[1:]).as_posix() for n in sdist.getnames()}
         entry = sdist.extractfile(next(n for n in sdist.getnames()
                                        if n.endswith("entry_points.txt")))
-        assert entry is not None and "mailproc = mailproc.cli:main" in entry.read().decode()
+        assert entry is not None and "mailproc = mailproc.launch:main" in entry.read().decode()
     package = {p.relative_to(REPO).as_posix() for p in (REPO / "mailproc").rglob("*")
                if p.is_file() and "__pycache__" not in p.parts}
     assert package <= names

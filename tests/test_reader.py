@@ -118,7 +118,8 @@ def _reader_then_app(root: Path, data_dir: Path | None = None) -> tuple[ReaderPr
     config = load_config(write_config(root, mailbox={"maildir": str(root / "var" / "mail")},
                                       routes=ROUTES,
                                       triage_rules=str(REPO / "rules" / "triage.yaml")))
-    reader = ReaderProcess(settings_for(config), data_dir or config.data_dir)
+    reader = ReaderProcess()
+    reader.configure(settings_for(config), data_dir or config.data_dir)
     return reader, build_app(config, clock=lambda: NOW, rng=random.Random(7))
 
 
@@ -162,14 +163,18 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _start(tmp_path: Path, **mailbox: Any) -> tuple[subprocess.Popen[bytes], Path]:
+SCRIPT = Path(sys.executable).parent / "mailproc"  # the console script: forks first thing
+
+
+def _start(tmp_path: Path, script: bool = False,
+           **mailbox: Any) -> tuple[subprocess.Popen[bytes], Path]:
     maildir = tmp_path / "var" / "mail"
     config = write_config(tmp_path, mailbox={"maildir": str(maildir),
                                              "poll_interval_seconds": 0.2, **mailbox})
     maildir.mkdir(parents=True)
-    proc = subprocess.Popen([sys.executable, "-m", "mailproc.cli", "--config", str(config),
-                             "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(os.environ))
+    command = [str(SCRIPT)] if script else [sys.executable, "-m", "mailproc.cli"]
+    proc = subprocess.Popen([*command, "--config", str(config), "run"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
     return proc, maildir
 
 
@@ -184,8 +189,11 @@ def _first_line(proc: subprocess.Popen[bytes], word: bytes, seconds: float = 20.
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the reader needs a second core")
-def test_daemon_reads_through_its_reader_which_dies_with_it(tmp_path: Path) -> None:
-    proc, maildir = _start(tmp_path)
+@pytest.mark.parametrize("script", [False, True], ids=["python-m", "console-script"])
+def test_daemon_reads_through_its_reader_which_dies_with_it(tmp_path: Path, script: bool) -> None:
+    if script and not SCRIPT.exists():
+        pytest.skip("mailproc is not installed as a script next to this Python")
+    proc, maildir = _start(tmp_path, script)
     try:
         _first_line(proc, b"watching")
         deliver(maildir, mail("kim@example.net", "Harassment at the meetup",
@@ -208,7 +216,8 @@ def test_daemon_reads_through_its_reader_which_dies_with_it(tmp_path: Path) -> N
 
 
 def test_reader_off_in_the_config_means_no_second_process(tmp_path: Path) -> None:
-    proc, maildir = _start(tmp_path, reader_process=False)
+    """Even when the console script forked it before reading the configuration."""
+    proc, maildir = _start(tmp_path, SCRIPT.exists(), reader_process=False)
     try:
         _first_line(proc, b"watching")
         deliver(maildir, mail("kim@example.net", "Harassment at the meetup",
