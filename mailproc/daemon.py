@@ -44,6 +44,8 @@ DEADLINE_TICK_SECONDS = 60.0  # what is due is derived from case state at each t
 class Reader(Protocol):
     """Archives and reads a batch elsewhere (`mailproc.prepworker`); None: do it inline."""
 
+    alive: bool  # False once it is gone: the daemon reads inline from then on
+
     def prepare(self, raws: Sequence[RawMessage],
                 meanwhile: Callable[[], None] | None = None) -> Mapping[str, Prepared] | None: ...
 
@@ -141,7 +143,7 @@ class Daemon:
         while not self.stop.is_set():
             try:
                 got = await self.cycle()
-                self.supervisor.mailbox_ok(self.source.mode, got)
+                self.supervisor.mailbox_ok(self.source.mode, got, self._reader_state())
                 backoff.reset()
                 if not got:
                     if self.once:
@@ -258,6 +260,10 @@ class Daemon:
         self.out.write(f"{h.outcome.value:<12} {h.case_id or '-':<16} {h.language or '-':<5} "
                        f"{h.reason}\n")
         self.out.flush()
+
+    def _reader_state(self) -> str:
+        """For status.json: whether a reader process does the reading now."""
+        return "process" if self.reader is not None and self.reader.alive else "inline"
 
     def _batch(self) -> int:
         """How many messages the next fetch takes: the configured batch, after a ramp.

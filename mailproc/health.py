@@ -35,6 +35,9 @@ class Snapshot:
     waiting: int = 0  # messages seen in the inbox but not yet handled at the last round
     rules_version: str | None = None
     templates_version: str | None = None
+    # "process": a reader process archives and reads mail; "inline": the daemon does it itself
+    # (turned off, one core, or the process went away: correct, only slower).
+    reader: str = "inline"
 
     def to_json(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, datetime) else v)
@@ -89,7 +92,8 @@ def judge(snapshot: Snapshot | None, alive: bool, pending: list[Outgoing], quara
             "last_contact": snapshot.last_contact.isoformat() if snapshot.last_contact else None,
             "unreachable_since": (snapshot.unreachable_since.isoformat()
                                   if snapshot.unreachable_since else None),
-            "last_error": snapshot.last_error, "waiting": snapshot.waiting}
+            "last_error": snapshot.last_error, "waiting": snapshot.waiting,
+            "reader": snapshot.reader}
         report["rules_version"] = snapshot.rules_version
         report["templates_version"] = snapshot.templates_version
         report["snapshot_age_seconds"] = round((now - snapshot.updated_at).total_seconds(), 1)

@@ -51,7 +51,8 @@ class Supervisor:
 
     # ------------------------------------------------------------------ mailbox health
 
-    def mailbox_ok(self, mode: str, waiting: int) -> None:
+    def mailbox_ok(self, mode: str, waiting: int, reader: str) -> None:
+        self.snapshot.reader = reader
         self.snapshot.last_contact = self.app.clock()
         self.snapshot.unreachable_since = None
         self.snapshot.last_error = None

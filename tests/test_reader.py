@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email import message_from_string
 from email.policy import default
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import REPO, mail, write_config
+from harness import REPO, mail, mailproc, write_config
 from libretranslate import LibreTranslateServer
 
 from mailproc.app import App, build_app
@@ -213,6 +214,46 @@ def test_daemon_reads_through_its_reader_which_dies_with_it(tmp_path: Path, scri
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def _status(tmp_path: Path) -> dict[str, Any]:
+    run = mailproc(tmp_path / "rules" / "config.yaml", "status", "--json")
+    doc: dict[str, Any] = json.loads(run.out)
+    return doc
+
+
+def _wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the reader needs a second core")
+def test_a_reader_killed_under_the_daemon_leaves_it_reading_inline(tmp_path: Path) -> None:
+    proc, maildir = _start(tmp_path)
+    try:
+        _first_line(proc, b"watching")
+        deliver(maildir, mail("kim@example.net", "Harassment at the meetup",
+                              "He followed me to the hotel and keeps sending messages."))
+        assert _first_line(proc, b"report").split()[0] == b"report"
+        _wait_for(lambda: _status(tmp_path)["mailbox"]["reader"] == "process", 10,
+                  "status says a reader process reads")
+        (reader,) = [c for c in _children(proc.pid) if _alive(c)]
+        os.kill(reader, signal.SIGKILL)
+        deliver(maildir, mail("lee@example.net", "Threats after the talk",
+                              "Someone threatened me in the hallway after my talk."))
+        line = _first_line(proc, b"report").split()
+        assert line[0] == b"report" and line[2] == b"en"  # read, detected, opened: inline
+        _wait_for(lambda: _status(tmp_path)["mailbox"]["reader"] == "inline", 10,
+                  "status says the daemon reads inline")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err.decode()
+    assert b"reader process unavailable" in err
+    assert len(list((tmp_path / "var" / "outbox").glob("*-ack-*.eml"))) == 2
 
 
 def test_reader_off_in_the_config_means_no_second_process(tmp_path: Path) -> None:
