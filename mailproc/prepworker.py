@@ -1,11 +1,13 @@
 """The reader process: archives and reads incoming mail on a second CPU core.
 
 Python runs one thread at a time, and most of a message's cost (archiving it, reading its
-headers, parsing, language detection, extraction: `mailproc.prepare`) needs no state. `mailproc
-run` forks this process first thing, before it opens the store (so the child never holds the
-data directory's lock), starts threads or connects anywhere. The daemon sends each fetched batch
-over a pipe from its mailbox thread and gets `Prepared` records back while its own thread
-decides the batch before; the store, every decision and all mail stay in the daemon.
+headers, parsing, language detection, extraction: `mailproc.prepare`) needs no state. The
+`mailproc` script forks this process first thing (`fork_early`, before the rest is imported);
+`python -m mailproc.cli run` does it in `cmd_run`. Either way it is before the store is opened
+(so the child never holds the data directory's lock), a thread started or a connection made.
+The daemon sends the worker its settings, then each fetched batch over a pipe from its mailbox
+thread, and gets `Prepared` records back while its own thread decides the batch before; the
+store, every decision and all mail stay in the daemon.
 
 Nothing depends on the worker: when it is gone, slow (REPLY_SECONDS) or fails, the daemon logs
 it once and does the same work inline from then on. The worker dies with the daemon (Linux
