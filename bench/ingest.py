@@ -26,6 +26,7 @@ from lab import (  # noqa: E402
     CpuWatch,
     Lab,
     deadline_tick,
+    disk_quiet,
     machine_description,
     raw_limit,
     run_mailproc,
@@ -53,6 +54,9 @@ def throughput(lab: Lab, n: int, trials: int) -> Result:
         server = lab.dovecot(samples)
         rates = [raw_limit(server) for _ in range(3)]  # read-only: the inbox stays as it is
         config = lab.config(f"tp{n}-{trial}", server)
+        waited = disk_quiet(lab.root / "probe")
+        if waited > 1:
+            lab.log(f"  waited {waited:.0f} s for the disk to create files at its usual speed")
         run = run_mailproc(lab, config, server, timeout=max(120.0, n * 0.1))
         run["problems"] = verify(lab, config, server, run, samples)
         server.stop()  # its files are deleted at the end (see Lab.close)
