@@ -144,17 +144,18 @@ def disk_quiet(scratch: Path, files: int = 50) -> float:
     the previous benchmark).
     """
     started = time.monotonic()
-    scratch.mkdir(parents=True, exist_ok=True)
     payload = b"x" * 3000
     while True:
+        # A new directory each time, deleted with the lab at the end: deleting the probe's
+        # files now would itself slow the run that follows.
+        probe = scratch / f"{time.monotonic_ns()}"
+        probe.mkdir(parents=True)
         t = time.perf_counter()
         for i in range(files):
-            tmp = scratch / f".probe{i}.tmp"
+            tmp = probe / f".probe{i}.tmp"
             tmp.write_bytes(payload)
-            os.replace(tmp, scratch / f"probe{i}")
+            os.replace(tmp, probe / f"probe{i}")
         per_file = (time.perf_counter() - t) / files * 1e6
-        for i in range(files):
-            (scratch / f"probe{i}").unlink()
         waited = time.monotonic() - started
         if per_file < QUIET_FILE_US or waited > QUIET_MAX_WAIT:
             return waited
