@@ -60,12 +60,15 @@ def _app(root: Path, **translation: Any) -> App:
 
 
 def _cases(app: App) -> dict[str, dict[str, Any]]:
-    keep = ("language", "status", "report", "triage", "translation", "translation_pending",
-            "original_text", "reporter", "attachments", "code_name")
+    keep = ("language", "language_probability", "status", "subject", "original_text",
+            "translated_text", "translation_engine", "translation_pending", "reporter",
+            "incident", "reported", "attachments", "triage", "escrow", "links", "identifiers",
+            "code_name")
     out = {}
     for case in app.store.all_cases():
         record = json.loads(case.model_dump_json())
-        out[case.id] = {k: record.get(k) for k in keep}
+        assert set(keep) <= set(record), set(keep) - set(record)
+        out[case.id] = {k: record[k] for k in keep}
     return out
 
 
