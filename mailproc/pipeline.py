@@ -37,7 +37,7 @@ from mailproc.model import (
     normalise_email,
 )
 from mailproc.offboarding import offboard, removed_member
-from mailproc.prepare import Prepared, envelope_of, needs_translation
+from mailproc.prepare import Prepared, envelope_of, needs_translation, report_fields
 from mailproc.render import Renderer
 from mailproc.revocation import Revocations
 from mailproc.routing import rule_outcome, triage_input
@@ -220,16 +220,17 @@ class Pipeline:
             return again, earlier.key
         if reason is not None:
             return dropped(raw.key, sha, mid, reason), None
-        if prep is not None and prep.unparseable is not None:
-            return quarantined(raw.key, sha, mid, f"unparseable: {prep.unparseable}", ctx), None
-        # Imported where used: with a reader process, the daemon never loads these itself.
-        from mailproc.parse import UnparseableMessage, parse_message
+        msg, unparseable = (prep.message, prep.unparseable) if prep is not None else (None, None)
+        if msg is None and unparseable is None:
+            # Imported where used: with a reader process, the daemon never loads these itself.
+            from mailproc.parse import UnparseableMessage, parse_message
 
-        try:
-            msg = prep.message if prep is not None and prep.message is not None else \
-                parse_message(raw.data)
-        except UnparseableMessage as exc:
-            return quarantined(raw.key, sha, mid, f"unparseable: {exc.reason}", ctx), None
+            try:
+                msg = parse_message(raw.data)
+            except UnparseableMessage as exc:
+                unparseable = exc.reason
+        if msg is None:
+            return quarantined(raw.key, sha, mid, f"unparseable: {unparseable}", ctx), None
         inbound = Inbound(raw.key, sha, msg)
         if msg.from_ and normalise_email(msg.from_.email) in self.removed:
             return removed_member(inbound, view, ctx), None
@@ -294,12 +295,9 @@ class Pipeline:
                pending: bool, triage: TriageDecision | None = None,
                fields: ReportFields | None = None) -> Gathered:
         """Report fields (unless extracted already) and stored attachments, for a new case."""
-        from mailproc.extract import extract_report
-
         if fields is None:
-            ignore = [self.config.conduct_address] + ([msg.from_.email] if msg.from_ else [])
-            fields = extract_report(msg.text, translation.text if translation else None,
-                                    detection.language, ignore_emails=ignore)
+            fields = report_fields(msg, translation.text if translation else None,
+                                   detection.language, self.config.conduct_address)
         return Gathered(detection, translation, pending, fields, self._attachments(msg), triage)
 
     def translate_report(self, text: str, language: str,
@@ -317,13 +315,13 @@ class Pipeline:
         pending = sorted(self.store.translation_pending)[:limit]
         if not pending or self.translator is None or not self.translator.available():
             return 0
+        from mailproc.extract import extract_report
+
         ctx, txn, done = self.context(), Transaction(), 0
         for case_id in pending:
             case = self.store.get_case(case_id)
             if case is None or not case.translation_pending or not case.language:
                 continue
-            from mailproc.extract import extract_report
-
             result = self.translator.translate(case.original_text, case.language,
                                                self.config.committee_language)
             if result is None:

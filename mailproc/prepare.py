@@ -17,11 +17,10 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from mailproc.classify import Envelope, machine_reason
+from mailproc.language import UNKNOWN
 from mailproc.mailbox import RawMessage
 from mailproc.model import ParsedMessage, ReportFields, normalise_email
 from mailproc.storage import archive_path, sha256_hex, sync_filesystem, write_once
-
-UNKNOWN_LANGUAGE = "und"
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,6 @@ class Prepared:
     sha256: str
     message_id: str | None = None
     machine: str | None = None  # why it is machine mail (never answered), if it is
-    oversize: bool = False
     message: ParsedMessage | None = None
     unparseable: str | None = None  # why it could not be parsed, if it could not
     language: str | None = None  # detected, with `probability`
@@ -67,14 +65,23 @@ def envelope_of(raw: bytes) -> tuple[Envelope, str | None]:
 
 def needs_translation(language: str, text: str, committee_languages: Sequence[str]) -> bool:
     """Whether a report in `language` is translated for the committee."""
-    return bool(text.strip()) and language not in (UNKNOWN_LANGUAGE, *committee_languages)
+    return bool(text.strip()) and language not in (UNKNOWN, *committee_languages)
+
+
+def report_fields(msg: ParsedMessage, translated: str | None, language: str,
+                  conduct_address: str) -> ReportFields:
+    """The report fields of a message (our own address and the sender's are nobody reported)."""
+    from mailproc.extract import extract_report
+
+    ignore = [conduct_address] + ([msg.from_.email] if msg.from_ else [])
+    return extract_report(msg.text, translated, language, ignore_emails=ignore)
 
 
 def prepare(raw: RawMessage, settings: Settings, sha: str | None = None) -> Prepared:
     """Everything stateless about one message; never raises (see `Prepared.failed`)."""
     sha = sha or sha256_hex(raw.data)
     if len(raw.data) > settings.max_message_bytes:
-        return Prepared(raw.key, sha, oversize=True)
+        return Prepared(raw.key, sha)  # not even read: the pipeline quarantines it by its size
     try:
         return _prepare(raw, sha, settings)
     except Exception:  # the pipeline repeats the step inline, where the error is reported
@@ -82,7 +89,6 @@ def prepare(raw: RawMessage, settings: Settings, sha: str | None = None) -> Prep
 
 
 def _prepare(raw: RawMessage, sha: str, settings: Settings) -> Prepared:
-    from mailproc.extract import extract_report
     from mailproc.language import detect_language
     from mailproc.parse import UnparseableMessage, parse_message
 
@@ -98,8 +104,7 @@ def _prepare(raw: RawMessage, sha: str, settings: Settings) -> Prepared:
     fields = None
     if not settings.translating or not needs_translation(
             detection.language, msg.text, settings.committee_languages):
-        ignore = [settings.conduct_address] + ([msg.from_.email] if msg.from_ else [])
-        fields = extract_report(msg.text, None, detection.language, ignore_emails=ignore)
+        fields = report_fields(msg, None, detection.language, settings.conduct_address)
     return Prepared(raw.key, sha, mid, message=msg, language=detection.language,
                     probability=detection.probability, fields=fields)
 
