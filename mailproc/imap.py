@@ -3,6 +3,9 @@
 Keys are "imap:<uidvalidity>:<uid>"; login (password or XOAUTH2) is in imapauth. Messages are read
 with BODY.PEEK[] (\\Seen stays unset), moved with one UID MOVE per folder (COPY + \\Deleted + UID
 EXPUNGE without MOVE), and awaited with IDLE (renewed before the 29-minute limit) or by polling.
+Only a message this session fetched and never tried to move is moved blindly; any other move (a
+retry after an error, or one left over by a daemon that died) first checks whether the copy is
+in the destination already (imapcopies), so a server dying mid-MOVE leaves no duplicate.
 Every socket or protocol failure becomes MailboxError, including a connection dead during IDLE.
 """
 
@@ -12,6 +15,7 @@ import imaplib
 import logging
 import ssl
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -20,6 +24,7 @@ from imapclient import DELETED, SEEN, IMAPClient
 
 from mailproc.config import ImapConfig, TlsMode
 from mailproc.imapauth import log_in, read_credentials, redact
+from mailproc.imapcopies import copies_in, digest
 from mailproc.mailbox import MailboxError, RawMessage
 from mailproc.model import Folder
 
@@ -78,6 +83,7 @@ class ImapSource:
         self._folders: set[str] = set()  # destination folders known to exist
         self._high = 0  # highest inbox UID this session has listed
         self._more_pending = False
+        self._fresh: set[int] = set()  # UIDs fetched by this session, no move tried yet
 
     # ----------------------------------------------------------------- connection
 
@@ -148,6 +154,7 @@ class ImapSource:
         validity = int(info[b"UIDVALIDITY"])
         if self.uidvalidity is not None and validity != self.uidvalidity:
             # Old keys no longer name these messages; the daemon de-duplicates by content.
+            self._fresh.clear()
             log.warning("inbox UIDVALIDITY changed from %s to %s: messages get new keys",
                         self.uidvalidity, validity)
         self.uidvalidity = validity
@@ -188,6 +195,7 @@ class ImapSource:
             # A UID missing from the answer was expunged meanwhile by someone else.
             out.extend(RawMessage(self._key(uid), bytes(got[uid][b"BODY[]"]))
                        for uid in batch if b"BODY[]" in got.get(uid, {}))
+        self._fresh.update(int(m.key.rsplit(":", 1)[1]) for m in out)
         return out
 
     # ----------------------------------------------------------------- moving
@@ -199,9 +207,15 @@ class ImapSource:
             if not uids:
                 continue
             name = self.cfg.folders.name_of(folder)
+            retried = [uid for uid in uids if uid not in self._fresh]
+            self._fresh.difference_update(uids)  # from here on, any attempt is a retry
             with self._guard(f"move to {name}"):
                 self._ensure_folder(name)
-                self._move_uids(uids, name)
+                if retried:
+                    done = self._settle(retried, name)
+                    uids = [uid for uid in uids if uid not in done]
+                if uids:
+                    self._move_uids(uids, name)
             self._touch()
             log.info("moved %d messages to %s", len(uids), name)
 
@@ -211,9 +225,14 @@ class ImapSource:
         if not uids:
             return
         client, name = self._require(), self.cfg.folders.name_of(folder)
+        retried = uids[0] not in self._fresh
+        self._fresh.discard(uids[0])
         with self._guard(f"replace in {name}"):
             self._ensure_folder(name)
-            client.append(name, data, flags=[SEEN])
+            if retried and not self._still_in_inbox(uids):
+                return  # the earlier attempt finished; only its confirmation was lost
+            if not retried or not self._copied_already(name, [data]):
+                client.append(name, data, flags=[SEEN])
             self._delete(uids)
         self._touch()
         log.info("replaced 1 message in %s with its scrubbed copy", name)
@@ -226,6 +245,40 @@ class ImapSource:
         if len(uids) < len(keys):
             log.info("ignored %d keys of another UIDVALIDITY or source", len(keys) - len(uids))
         return uids
+
+    def _settle(self, uids: Sequence[int], name: str) -> set[int]:
+        """Of inbox UIDs whose earlier move may have been cut off half-way: expunge those whose
+        copy is in `name` already, and return them with those no longer in the inbox."""
+        got = self._require().fetch(uids, ["BODY.PEEK[]"])
+        bodies = {uid: bytes(got[uid][b"BODY[]"]) for uid in uids
+                  if b"BODY[]" in got.get(uid, {})}
+        there = self._copies(name, [len(b) for b in bodies.values()])
+        copied = []
+        for uid, body in bodies.items():
+            if there[digest(body)] > 0:  # one copy there answers for one message here
+                there[digest(body)] -= 1
+                copied.append(uid)
+        if copied:
+            self._delete(copied)
+            log.info("%d messages were in %s already (a move cut off half-way): "
+                     "removed from the inbox only", len(copied), name)
+        return set(uids) - (set(bodies) - set(copied))
+
+    def _still_in_inbox(self, uids: Sequence[int]) -> bool:
+        return bool(self._require().search(["UID", _uid_set(uids)]))
+
+    def _copied_already(self, name: str, datas: Sequence[bytes]) -> bool:
+        there = self._copies(name, [len(d) for d in datas])
+        return all(there[digest(d)] > 0 for d in datas)
+
+    def _copies(self, name: str, sizes: Sequence[int]) -> Counter[str]:
+        """Digests of `name`'s messages of these sizes; the inbox is selected again after."""
+        if not sizes:
+            return Counter()
+        try:
+            return copies_in(self._require(), name, sizes)
+        finally:
+            self._select()
 
     def _ensure_folder(self, name: str) -> None:
         client = self._require()

@@ -155,6 +155,77 @@ def test_move_without_move_capability_copies_flags_and_expunges(
     assert dovecot.messages("INBOX") == [_mail(2)]
 
 
+def _copy_on_server(dovecot: DovecotServer, uids: list[int], folder: str) -> None:
+    """What a server killed between the copy and the expunge of a MOVE leaves behind."""
+    with dovecot.client() as client:
+        client.select_folder("INBOX")
+        if not client.folder_exists(folder):
+            client.create_folder(folder)
+        client.copy(uids, folder)
+
+
+def test_a_move_left_half_done_by_a_dead_daemon_leaves_no_duplicate(
+        dovecot: DovecotServer, source: ImapSource, caplog: pytest.LogCaptureFixture) -> None:
+    dovecot.append_many([_mail(n) for n in range(4)])
+    keys = [m.key for m in source.fetch_new(_never)]
+    _copy_on_server(dovecot, [2, 3], "Processed")
+    source.close()
+    restarted = ImapSource(dovecot.imap_config())  # a new daemon: it fetched nothing itself
+    restarted.open()
+    with caplog.at_level(logging.DEBUG, logger="imapclient"):
+        restarted.move({Folder.PROCESSED: keys})
+
+    assert dovecot.messages("INBOX") == []
+    assert sorted(dovecot.messages("Processed")) == sorted(_mail(n) for n in range(4))
+    assert len(_commands(caplog, "UID MOVE")) == 1  # only the two that were not there yet
+    assert len(_commands(caplog, "UID EXPUNGE")) == 1  # the two that were
+    restarted.close()
+
+
+def test_a_move_retried_after_an_error_leaves_no_duplicate(
+        dovecot: DovecotServer, source: ImapSource) -> None:
+    dovecot.append_many([_mail(n) for n in range(3)])
+    keys = [m.key for m in source.fetch_new(_never)]
+    dovecot.stop()
+    with pytest.raises(MailboxError, match="move"):
+        source.move({Folder.PROCESSED: keys})
+    dovecot.start()
+    _copy_on_server(dovecot, [1], "Processed")
+    source.open()
+    source.move({Folder.PROCESSED: keys})
+
+    assert dovecot.messages("INBOX") == []
+    assert sorted(dovecot.messages("Processed")) == sorted(_mail(n) for n in range(3))
+
+
+def test_a_first_move_is_not_slowed_by_looking_for_copies(
+        dovecot: DovecotServer, source: ImapSource, caplog: pytest.LogCaptureFixture) -> None:
+    dovecot.append_many([_mail(n) for n in range(3)])
+    keys = [m.key for m in source.fetch_new(_never)]
+    with caplog.at_level(logging.DEBUG, logger="imapclient"):
+        source.move({Folder.PROCESSED: keys})
+
+    assert _commands(caplog, "SEARCH") == [] and _commands(caplog, "EXAMINE") == []
+    assert dovecot.messages("Processed") == [_mail(n) for n in range(3)]
+
+
+def test_a_retried_scrubbed_copy_is_appended_once(
+        dovecot: DovecotServer, source: ImapSource) -> None:
+    dovecot.append_many([_mail(1), _mail(2)])
+    keys = [m.key for m in source.fetch_new(_never)]
+    scrubbed = _mail(1).replace(b"alex@example.org", b"anonymous@invalid")
+    dovecot.append(scrubbed, "Processed")  # the APPEND went through, the expunge did not
+    source.close()
+    restarted = ImapSource(dovecot.imap_config())
+    restarted.open()
+    restarted.replace(keys[0], Folder.PROCESSED, scrubbed)
+    restarted.replace(keys[0], Folder.PROCESSED, scrubbed)  # and once more: nothing left to do
+
+    assert dovecot.messages("INBOX") == [_mail(2)]
+    assert dovecot.messages("Processed") == [scrubbed]
+    restarted.close()
+
+
 # --------------------------------------------------------------------------- waiting
 
 

@@ -1,0 +1,39 @@
+"""Finding a message's copy in another IMAP folder, for moves that may have been cut off.
+
+A server that dies between the copy and the expunge of a MOVE (or of COPY + EXPUNGE, or between
+an APPEND and the original's expunge) leaves the message in both folders. Moving it again would
+put a second copy in the destination, so a retried move first looks there: by size (cheap, from
+the server's index), then by the SHA-256 of the bytes of the few candidates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+
+from imapclient import IMAPClient
+
+FETCH_CHUNK = 50  # candidates fetched per command
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def copies_in(client: IMAPClient, folder: str, sizes: Iterable[int]) -> Counter[str]:
+    """SHA-256 digests (with multiplicity) of the folder's messages of any of these sizes.
+
+    Selects the folder read-only: the caller selects its own folder again afterwards.
+    """
+    client.select_folder(folder, readonly=True)
+    candidates: set[int] = set()
+    for size in sorted(set(sizes)):
+        candidates.update(client.search(["LARGER", size - 1, "SMALLER", size + 1]))
+    found: Counter[str] = Counter()
+    ordered = sorted(candidates)
+    for start in range(0, len(ordered), FETCH_CHUNK):
+        got = client.fetch(ordered[start:start + FETCH_CHUNK], ["BODY.PEEK[]"])
+        found.update(digest(bytes(item[b"BODY[]"])) for item in got.values()
+                     if b"BODY[]" in item)
+    return found
