@@ -16,11 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mailproc.config import Config
-from mailproc.language import (
-    GuardedTranslator,
-    build_translator,
-    load_profiles_in_background,
-)
+from mailproc.detect import load_profiles_in_background
+from mailproc.language import GuardedTranslator, build_translator
 from mailproc.outbox import Delivery, build_delivery
 from mailproc.pipeline import Pipeline
 from mailproc.render import Renderer

@@ -15,8 +15,9 @@ from mailproc.classify import is_no_reply_sender
 from mailproc.codenames import new_code_name
 from mailproc.compose import MailSpec
 from mailproc.config import Member
+from mailproc.detect import Detection
 from mailproc.identity import identifiers, matches_member
-from mailproc.language import Detection, Translation
+from mailproc.language import Translation
 from mailproc.model import (
     Address,
     AttachmentRecord,

@@ -16,10 +16,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from mailproc.config import MailboxConfig, MaildirFolders
 from mailproc.model import Folder
+
+if TYPE_CHECKING:  # not at run time: the reader process imports this module, not the config
+    from mailproc.config import MailboxConfig, MaildirFolders
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from mailproc.classify import machine_reason
 from mailproc.clocks import sla
 from mailproc.config import Config
 from mailproc.consequences import load_ladder
+from mailproc.detect import Detection
 from mailproc.intake import (
     Gathered,
     ack_translation_source,
@@ -26,7 +27,7 @@ from mailproc.intake import (
     open_case,
     translation_arrived,
 )
-from mailproc.language import Detection, GuardedTranslator, Translation
+from mailproc.language import GuardedTranslator, Translation
 from mailproc.mailbox import RawMessage
 from mailproc.model import (
     AttachmentRecord,
@@ -282,7 +283,7 @@ class Pipeline:
     def read(self, msg: ParsedMessage,
              prep: Prepared | None = None) -> tuple[Detection, Translation | None, bool]:
         """Language and translation (within the acknowledgement's short budget)."""
-        from mailproc.language import detect_language
+        from mailproc.detect import detect_language
 
         detection = Detection(prep.language, prep.probability) \
             if prep is not None and prep.language is not None else \

@@ -17,7 +17,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from mailproc.classify import Envelope, machine_reason
-from mailproc.language import UNKNOWN
+from mailproc.detect import UNKNOWN
 from mailproc.mailbox import RawMessage
 from mailproc.model import ParsedMessage, ReportFields, normalise_email
 from mailproc.storage import archive_path, sha256_hex, sync_filesystem, write_once
@@ -89,7 +89,7 @@ def prepare(raw: RawMessage, settings: Settings, sha: str | None = None) -> Prep
 
 
 def _prepare(raw: RawMessage, sha: str, settings: Settings) -> Prepared:
-    from mailproc.language import detect_language
+    from mailproc.detect import detect_language
     from mailproc.parse import UnparseableMessage, parse_message
 
     env, mid = envelope_of(raw.data)

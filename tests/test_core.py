@@ -21,9 +21,10 @@ from harness import REPO, mail
 
 from mailproc.classify import machine_reason
 from mailproc.config import Config
+from mailproc.detect import detect_language
 from mailproc.extract import extract_report
 from mailproc.intake import Gathered, attach_ack, open_case
-from mailproc.language import Translation, detect_language
+from mailproc.language import Translation
 from mailproc.model import AttachmentRecord, Case, Outcome
 from mailproc.parse import parse_message
 from mailproc.prepare import envelope_of

@@ -17,15 +17,14 @@ from deep_translator import LibreTranslator
 from libretranslate import LibreTranslateServer, fake_translation
 
 from mailproc.config import TranslationBackend, TranslationConfig
+from mailproc.detect import Detection, detect_language
 from mailproc.language import (
     DeepTranslatorBackend,
-    Detection,
     GuardedTranslator,
     LibreTranslateClient,
     Translation,
     TranslationError,
     build_translator,
-    detect_language,
     split_text,
 )
 from mailproc.translate import mymemory_code

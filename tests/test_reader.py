@@ -329,21 +329,46 @@ def test_a_fork_during_a_profile_load_leaves_the_child_a_clean_detector() -> Non
     half-built), the child must start both afresh, not detect with half the languages."""
     import langdetect.detector_factory as factory
 
-    from mailproc import language
+    from mailproc import detect
 
     saved = factory._factory
     half_built = factory.DetectorFactory()  # no profiles: every detection would fail
-    language._init_lock.acquire()
+    detect._init_lock.acquire()
     factory._factory = half_built
     try:
         pid = os.fork()
         if pid == 0:  # the child: a clean slate, and a real detection works
-            ok = factory._factory is None and not language._init_lock.locked() and \
-                language.detect_language("Bonjour, je voudrais signaler un harcèlement "
-                                         "pendant la conférence de samedi.").language == "fr"
+            ok = factory._factory is None and not detect._init_lock.locked() and \
+                detect.detect_language("Bonjour, je voudrais signaler un harcèlement "
+                                       "pendant la conférence de samedi.").language == "fr"
             os._exit(0 if ok else 1)
         _, status = os.waitpid(pid, 0)
     finally:
         factory._factory = saved
-        language._init_lock.release()
+        detect._init_lock.release()
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_the_reader_loads_no_configuration_models_and_warms_up_on_a_real_report() -> None:
+    """The worker imports only what reading needs (the configuration's pydantic models and YAML
+    cost ~0.1-0.2 s of its start), and its warm-up sample reads as a full report, so that the
+    parser, language detection and field extraction are all loaded before the first batch."""
+    code = ("import sys\n"
+            "from mailproc.detect import load_profiles\n"
+            "from mailproc.prepare import prepare_batch\n"
+            "from mailproc.prepworker import WARM_UP_SAMPLE, _warm_up\n"
+            "_warm_up()\n"
+            "print(sorted(m for m in ('mailproc.config', 'yaml', 'mailproc.parse',\n"
+            "                         'mailproc.extract') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=REPO)
+    assert done.stdout.split("\n")[0] == "['mailproc.extract', 'mailproc.parse']"
+
+    from mailproc.prepare import Settings, prepare
+    from mailproc.prepworker import WARM_UP_SAMPLE
+
+    data = WARM_UP_SAMPLE.read_bytes()
+    got = prepare(RawMessage("k", data), Settings("conduct@example.org", ("en",), len(data),
+                                                  translating=False))
+    assert not got.failed and got.machine is None and got.language == "en"
+    assert got.fields is not None and got.fields.description
