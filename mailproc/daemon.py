@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -74,6 +75,10 @@ class Daemon:
         if not self.once:
             scheduler.start()
         self.supervisor.write()
+        # What start-up built lives as long as the daemon: later collections skip it, and the
+        # collector comes back on here if the console script kept it off while starting.
+        gc.freeze()
+        gc.enable()
         sd_notify("READY=1", "STATUS=reading mail")
         try:
             await self.mail_loop()

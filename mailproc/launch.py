@@ -1,8 +1,13 @@
 """The `mailproc` console script: for `run`, the reader process is forked before the rest of
-mailproc is imported (`mailproc.prepworker.fork_early`); then the command line runs."""
+mailproc is imported (`mailproc.prepworker.fork_early`), and the garbage collector waits until
+the daemon has started (`Daemon.run` freezes what start-up built, then turns it back on): the
+imports and the configuration create a great many objects that live as long as the process,
+and collecting while they are created only walks them again and again. Then the command line
+runs."""
 
 from __future__ import annotations
 
+import gc
 import sys
 
 
@@ -10,6 +15,8 @@ def main() -> int:
     from mailproc.prepworker import fork_early
 
     fork_early(sys.argv[1:])
+    if "run" in sys.argv[1:]:
+        gc.disable()
     from mailproc.cli import main as cli_main
 
     return cli_main()

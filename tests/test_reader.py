@@ -372,3 +372,24 @@ def test_the_reader_loads_no_configuration_models_and_warms_up_on_a_real_report(
                                                   translating=False))
     assert not got.failed and got.machine is None and got.language == "en"
     assert got.fields is not None and got.fields.description
+
+
+def test_the_console_script_collects_garbage_again_once_the_daemon_has_started(
+        tmp_path: Path) -> None:
+    """`mailproc run` keeps the garbage collector off while it starts; the daemon freezes what
+    start-up built and turns the collector back on, or a long-running daemon would leak every
+    reference cycle it makes."""
+    maildir = tmp_path / "var" / "mail"
+    config = write_config(tmp_path, mailbox={"maildir": str(maildir)})
+    maildir.mkdir(parents=True)
+    deliver(maildir, mail("kim@example.net", "Harassment at the meetup",
+                          "He followed me to the hotel and keeps sending messages."))
+    code = ("import gc, sys\n"
+            f"sys.argv = ['mailproc', '--config', {str(config)!r}, 'run', '--once']\n"
+            "from mailproc.launch import main\n"
+            "code = main()\n"
+            "print('collector', code, gc.isenabled(), gc.get_freeze_count() > 1000)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, cwd=REPO, timeout=60)
+    assert "report" in done.stdout, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "collector 0 True True"
