@@ -19,7 +19,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -29,26 +29,16 @@ from mailproc.model import Folder
 from mailproc.notify import sd_notify, watchdog_interval
 from mailproc.outbox import FlushResult, flush_outbox
 from mailproc.pipeline import Handled, where
-from mailproc.prepare import Prepared
+from mailproc.readahead import Fetched, ReadAhead, Reader
 from mailproc.scheduled import tick as scheduled_tick
 from mailproc.supervisor import Supervisor
 
 log = logging.getLogger("mailproc.daemon")
-Fetched = tuple[list[RawMessage], Mapping[str, Prepared] | None]
 WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbox thread
 RULES_WATCH_SECONDS = 2.0  # how often the rules file is checked for edits
 FIRST_BATCH = 50  # messages in the first fetch after the inbox was empty (see _batch)
 FINAL_FLUSH_SECONDS = 5.0  # on SIGTERM the outbox gets one bounded attempt (exit within 10 s)
 DEADLINE_TICK_SECONDS = 60.0  # what is due is derived from case state at each tick
-
-
-class Reader(Protocol):
-    """Archives and reads a batch elsewhere (`mailproc.prepworker`); None: do it inline."""
-
-    alive: bool  # False once it is gone: the daemon reads inline from then on
-
-    def prepare(self, raws: Sequence[RawMessage],
-                meanwhile: Callable[[], None] | None = None) -> Mapping[str, Prepared] | None: ...
 
 
 class Daemon:
@@ -61,7 +51,8 @@ class Daemon:
         self._outbox_lock = asyncio.Lock()
         self._opened = False
         self._prefetched: Fetched | None = None  # the next batch, fetched meanwhile
-        self._ramp = 0  # batches since the inbox was last found empty
+        self._ahead = None if reader is None else ReadAhead(reader, app.store, self._fetch)
+        self._ramp = 0  # fetches since the inbox was last found empty
         self.on_batch = on_batch
         self.exit_code = 0
         self.supervisor = Supervisor(app, source.kind, source.mode)
@@ -187,9 +178,7 @@ class Daemon:
             moves, keys, scrubbed = {}, [], {}
         raws, prepared = fetched
         if not raws:
-            self._ramp = 0
             return 0
-        self._ramp += 1
         # Submitted now, so the thread runs while handle_batch holds this (the loop's) thread.
         ahead = asyncio.get_running_loop().run_in_executor(
             None, self._move_and_fetch, moves, scrubbed, {r.key for r in raws})
@@ -207,28 +196,20 @@ class Daemon:
         return len(raws)
 
     def _move_and_fetch(self, moves: Mapping[Folder, Sequence[str]],
-                        scrubbed: Mapping[str, bytes], in_flight: set[str]) -> Fetched:
-        """In the mailbox thread: fetch the next batch, and move the committed one while the
-        reader process works on the fetched one (without a reader: move, then fetch)."""
+                        scrubbed: Mapping[str, bytes], handling: set[str]) -> Fetched:
+        """In the mailbox thread: the next batch to handle, with the reader process's work on
+        it (`ReadAhead`: the committed batch is moved and the one after fetched while the
+        reader works); without a reader: move, then fetch."""
+        if self._ahead is not None:
+            return self._ahead.advance(lambda: self._move(moves, scrubbed), handling)
+        self._move(moves, scrubbed)
         store = self.app.store
-        if self.reader is None:
-            self._move(moves, scrubbed)
-        return self._fetch(lambda key: key in in_flight or store.is_done(key),
-                           None if self.reader is None else lambda: self._move(moves, scrubbed))
+        return self._fetch(lambda key: key in handling or store.is_done(key)), None
 
-    def _fetch(self, skip: Callable[[str], bool],
-               meanwhile: Callable[[], None] | None = None) -> Fetched:
-        """In the mailbox thread: the next batch, and the reader process's work on it.
-
-        A message received before but never finished (the daemon died with it) is not sent to
-        the reader: the pipeline handles it alone, inline, to find out whether it is to blame.
-        """
+    def _fetch(self, skip: Callable[[str], bool]) -> list[RawMessage]:
         raws = self.source.fetch_new(skip, self._batch())
-        if self.reader is None:
-            return raws, None
-        received = self.app.store.received
-        todo = [r for r in raws if received[r.key] == 0]
-        return raws, self.reader.prepare(todo, meanwhile)
+        self._ramp = self._ramp + 1 if raws else 0
+        return raws
 
     def _pending_moves(self) -> tuple[dict[Folder, list[str]], list[str], dict[str, bytes]]:
         """What is committed but not moved yet: by folder, all keys, and scrubbed copies."""
@@ -315,6 +296,8 @@ class Daemon:
 
     def _close_source(self) -> None:
         self._prefetched = None  # keys may not hold on a new session (UIDVALIDITY)
+        if self._ahead is not None:
+            self._ahead.drop()
         if self._opened:
             try:
                 self.source.close()

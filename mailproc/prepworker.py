@@ -41,7 +41,7 @@ PR_SET_PDEATHSIG = 1
 
 
 class ReaderProcess:
-    """The daemon's handle on the worker; `prepare` may be called from any one thread at a time."""
+    """The daemon's handle on the worker: `submit` a batch, `collect` its answer (any thread)."""
 
     def __init__(self) -> None:
         """Fork the worker: it loads what it needs, then waits for `configure`."""
@@ -54,6 +54,7 @@ class ReaderProcess:
         self._process.start()
         child.close()
         self._lock = threading.Lock()
+        self._pending = False  # a batch was submitted and its answer not collected yet
         self.alive = True
 
     def configure(self, settings: Settings, data_dir: Path) -> None:
@@ -66,26 +67,44 @@ class ReaderProcess:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def prepare(self, raws: Sequence[RawMessage],
-                meanwhile: Callable[[], None] | None = None) -> dict[str, Prepared] | None:
-        """The batch archived (synced) and prepared, by key; None: do it inline instead.
-
-        `meanwhile` runs here while the worker works (the daemon moves the previous batch on
-        the server); an exception from it is raised once the answer is in.
-        """
+    def submit(self, raws: Sequence[RawMessage]) -> bool:
+        """Hand the worker a batch to archive and read; `collect` takes the answer. One batch
+        at a time. False: the worker did not take it (gone, or nothing to send)."""
         with self._lock:
-            sent = bool(raws) and self.alive and self._send(list(raws))
-            try:
-                if meanwhile is not None:
-                    meanwhile()
-            finally:
-                reply = self._receive() if sent else None
-        if not raws:
-            return {}
+            if self._pending:
+                raise RuntimeError("the reader process already has a batch")
+            self._pending = bool(raws) and self.alive and self._send(list(raws))
+            return self._pending
+
+    def collect(self) -> dict[str, Prepared] | None:
+        """The submitted batch archived (synced) and prepared, by key; None: do it inline."""
+        with self._lock:
+            if not self._pending:
+                return None
+            self._pending = False
+            if not self.alive:  # closed meanwhile
+                return None
+            reply = self._receive()
         if isinstance(reply, str):  # the batch failed there (a full disk?): inline reports it
             log.warning("reader process could not prepare a batch (%s); done inline", reply)
             return None
         return None if reply is None else {p.key: p for p in reply}
+
+    def prepare(self, raws: Sequence[RawMessage],
+                meanwhile: Callable[[], None] | None = None) -> dict[str, Prepared] | None:
+        """`submit`, run `meanwhile` while the worker works, `collect` (an exception from
+        `meanwhile` is raised once the answer is in)."""
+        if not raws:
+            if meanwhile is not None:
+                meanwhile()
+            return {}
+        self.submit(raws)
+        try:
+            if meanwhile is not None:
+                meanwhile()
+        finally:
+            ready = self.collect()
+        return ready
 
     def _send(self, message: object) -> bool:
         try:

@@ -8,6 +8,7 @@ configuration says so.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -393,3 +394,50 @@ def test_the_console_script_collects_garbage_again_once_the_daemon_has_started(
                           check=False, cwd=REPO, timeout=60)
     assert "report" in done.stdout, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "collector 0 True True"
+
+
+def test_the_reader_holds_the_next_batch_while_the_daemon_handles_one(tmp_path: Path) -> None:
+    """ReadAhead hands the reader batch k+1 before it returns batch k, so the reader archives
+    and reads k+1 while the daemon decides k; a failed move drops what the reader held, and
+    the next round fetches it again, in step with the reader."""
+    from mailproc.mailbox import MailboxError
+    from mailproc.readahead import ReadAhead
+
+    inbox = _raws()[:9]
+    done: set[str] = set()
+
+    def fetch(skip: Callable[[str], bool]) -> list[RawMessage]:
+        return [r for r in inbox if not skip(r.key) and r.key not in done][:3]
+
+    def archived(batch: list[RawMessage]) -> bool:
+        return all(archive_path(app.config.data_dir, sha).exists()
+                   for sha in (hashlib.sha256(r.data).hexdigest() for r in batch))
+
+    def fail() -> None:
+        raise MailboxError("the server went away")
+
+    reader, app = _reader_then_app(tmp_path)
+    try:
+        ahead = ReadAhead(reader, app.store, fetch)
+        first, prepared = ahead.advance(lambda: None, set())
+        assert first == inbox[:3] and prepared is not None and set(prepared) == {
+            r.key for r in first}
+        deadline = time.monotonic() + 10
+        while not archived(inbox[3:6]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert archived(inbox[3:6])  # the reader took the next batch without being asked
+        done.update(r.key for r in first)  # as if committed
+
+        with pytest.raises(MailboxError):
+            ahead.advance(fail, set())
+        second, prepared = ahead.advance(lambda: None, set())  # fetched again after the error
+        assert second == inbox[3:6] and prepared is not None and set(prepared) == {
+            r.key for r in second}
+        done.update(r.key for r in second)
+        third, prepared = ahead.advance(lambda: None, {r.key for r in second})
+        assert third == inbox[6:9] and prepared is not None
+        done.update(r.key for r in third)
+        assert ahead.advance(lambda: None, set()) == ([], {})
+    finally:
+        reader.close()
+        app.close()
