@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from mailproc.cues import LANGS, URGENT_REASONS, Hit, scan
-from mailproc.model import ReportedPersonFields, ReportFields, normalise_email
+from mailproc.parsed import ReportedPersonFields, ReportFields, normalise_email
 from mailproc.report_labels import Labelled, parse_labels
 from mailproc.report_people import (
     find_items,

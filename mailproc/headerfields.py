@@ -15,7 +15,7 @@ from mailparser.dates import parse_mail_date
 from mailparser.utils import get_addresses
 
 from mailproc.charsets import decode_header_value, unfold
-from mailproc.model import Address
+from mailproc.parsed import Address
 
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from mailproc.model import Folder
+from mailproc.parsed import Folder
 
 if TYPE_CHECKING:  # not at run time: the reader process imports this module, not the config
     from mailproc.config import MailboxConfig, MaildirFolders

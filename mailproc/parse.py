@@ -18,7 +18,7 @@ from email.utils import collapse_rfc2231_value
 from mailproc.charsets import decode_bytes, decode_header_value, html_meta_charset
 from mailproc.headerfields import addresses, date, message_id, message_ids, sender
 from mailproc.htmltext import html_to_text
-from mailproc.model import ParsedAttachment, ParsedMessage
+from mailproc.parsed import ParsedAttachment, ParsedMessage
 
 MAX_DEPTH = 100  # MIME nesting; real mail stays under 20, the stdlib parser dies near 1,000
 MAX_HTML = 256 * 1024  # characters of one HTML body converted to text

@@ -19,7 +19,7 @@ from pathlib import Path
 from mailproc.classify import Envelope, machine_reason
 from mailproc.detect import UNKNOWN
 from mailproc.mailbox import RawMessage
-from mailproc.model import ParsedMessage, ReportFields, normalise_email
+from mailproc.parsed import ParsedMessage, ReportFields, normalise_email
 from mailproc.storage import archive_path, sha256_hex, sync_filesystem, write_once
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from mailproc.model import ReportedPersonFields, normalise_email
+from mailproc.parsed import ReportedPersonFields, normalise_email
 from mailproc.report_labels import Labelled
 
 _URL = re.compile(

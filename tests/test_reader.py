@@ -351,16 +351,17 @@ def test_a_fork_during_a_profile_load_leaves_the_child_a_clean_detector() -> Non
 
 
 def test_the_reader_loads_no_configuration_models_and_warms_up_on_a_real_report() -> None:
-    """The worker imports only what reading needs (the configuration's pydantic models and YAML
-    cost ~0.1-0.2 s of its start), and its warm-up sample reads as a full report, so that the
-    parser, language detection and field extraction are all loaded before the first batch."""
+    """The worker imports only what reading needs (the configuration's and the records'
+    pydantic models and YAML cost ~0.2-0.3 s of its start), and its warm-up sample reads as a
+    full report, so that the parser, language detection and field extraction are all loaded
+    before the first batch."""
     code = ("import sys\n"
             "from mailproc.detect import load_profiles\n"
             "from mailproc.prepare import prepare_batch\n"
             "from mailproc.prepworker import WARM_UP_SAMPLE, _warm_up\n"
             "_warm_up()\n"
-            "print(sorted(m for m in ('mailproc.config', 'yaml', 'mailproc.parse',\n"
-            "                         'mailproc.extract') if m in sys.modules))\n")
+            "print(sorted(m for m in ('mailproc.config', 'yaml', 'pydantic', 'mailproc.model',\n"
+            "    'mailproc.parse', 'mailproc.extract') if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=REPO)
     assert done.stdout.split("\n")[0] == "['mailproc.extract', 'mailproc.parse']"
