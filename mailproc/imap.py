@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import re
 import ssl
 import time
 from collections import Counter
@@ -31,6 +32,7 @@ from mailproc.model import Folder
 log = logging.getLogger(__name__)
 
 _ERRORS = (imaplib.IMAP4.error, OSError)  # imapclient's errors subclass IMAP4.error
+_CRLF = re.compile(rb"\r\n|\r|\n")
 IDLE_STEP = 30.0  # longest single idle_check() wait
 MAX_SUSPECT = 3  # early empty IDLE returns tolerated in one wait before giving up
 
@@ -225,13 +227,15 @@ class ImapSource:
         if not uids:
             return
         client, name = self._require(), self.cfg.folders.name_of(folder)
+        # Stored with CRLF line ends whatever we send (imaplib converts): compare them so.
+        data = _CRLF.sub(b"\r\n", data)
         retried = uids[0] not in self._fresh
         self._fresh.discard(uids[0])
         with self._guard(f"replace in {name}"):
             self._ensure_folder(name)
             if retried and not self._still_in_inbox(uids):
                 return  # the earlier attempt finished; only its confirmation was lost
-            if not retried or not self._copied_already(name, [data]):
+            if not retried or not self._copied_already(name, data):
                 client.append(name, data, flags=[SEEN])
             self._delete(uids)
         self._touch()
@@ -249,36 +253,48 @@ class ImapSource:
     def _settle(self, uids: Sequence[int], name: str) -> set[int]:
         """Of inbox UIDs whose earlier move may have been cut off half-way: expunge those whose
         copy is in `name` already, and return them with those no longer in the inbox."""
-        got = self._require().fetch(uids, ["BODY.PEEK[]"])
-        bodies = {uid: bytes(got[uid][b"BODY[]"]) for uid in uids
-                  if b"BODY[]" in got.get(uid, {})}
-        there = self._copies(name, [len(b) for b in bodies.values()])
+        client = self._require()
+        found: dict[int, tuple[int, str]] = {}  # uid -> (size, digest); bodies not kept
+        for batch in _chunks(sorted(uids), self.cfg.batch_size):
+            got = client.fetch(batch, ["BODY.PEEK[]"])
+            found.update((uid, (len(body), digest(body))) for uid, body in (
+                (uid, bytes(got[uid][b"BODY[]"])) for uid in batch
+                if b"BODY[]" in got.get(uid, {})))
+        there = self._copies(name, [size for size, _ in found.values()])
         copied = []
-        for uid, body in bodies.items():
-            if there[digest(body)] > 0:  # one copy there answers for one message here
-                there[digest(body)] -= 1
+        for uid, (_, sha) in found.items():
+            if there[sha] > 0:  # one copy there answers for one message here
+                there[sha] -= 1
                 copied.append(uid)
         if copied:
             self._delete(copied)
             log.info("%d messages were in %s already (a move cut off half-way): "
                      "removed from the inbox only", len(copied), name)
-        return set(uids) - (set(bodies) - set(copied))
+        return set(uids) - (set(found) - set(copied))
 
     def _still_in_inbox(self, uids: Sequence[int]) -> bool:
         return bool(self._require().search(["UID", _uid_set(uids)]))
 
-    def _copied_already(self, name: str, datas: Sequence[bytes]) -> bool:
-        there = self._copies(name, [len(d) for d in datas])
-        return all(there[digest(d)] > 0 for d in datas)
+    def _copied_already(self, name: str, data: bytes) -> bool:
+        """Whether `name` holds these bytes (as APPEND stored them: CRLF line ends)."""
+        return self._copies(name, [len(data)])[digest(data)] > 0
 
     def _copies(self, name: str, sizes: Sequence[int]) -> Counter[str]:
-        """Digests of `name`'s messages of these sizes; the inbox is selected again after."""
+        """Digests of `name`'s messages of these sizes; the inbox is selected again after.
+
+        A UIDVALIDITY that changed meanwhile makes every UID in hand name other messages: that
+        raises MailboxError, so that nothing is moved or expunged by an old UID.
+        """
         if not sizes:
             return Counter()
+        validity, high = self.uidvalidity, self._high
         try:
             return copies_in(self._require(), name, sizes)
         finally:
             self._select()
+            if self.uidvalidity != validity:
+                raise MailboxError("inbox UIDVALIDITY changed during a move; moving again later")
+            self._high = high  # the same inbox: what was listed is still listed
 
     def _ensure_folder(self, name: str) -> None:
         client = self._require()
@@ -330,7 +346,9 @@ class ImapSource:
         with self._guard("SEARCH"):
             client.noop()  # a session sees other sessions' APPENDs only after NOOP or IDLE
             # `UID SEARCH n:*` also returns the highest UID when n is above it: filter.
-            uids = client.search(["UID", f"{self._high + 1}:*"])
+            # UNDELETED as in fetch_new: a \Deleted message left by another client is not mail
+            # that came (it would wake every wait at once, for ever).
+            uids = client.search(["UID", f"{self._high + 1}:*", "UNDELETED"])
         self._touch()
         return any(uid > self._high for uid in uids)
 

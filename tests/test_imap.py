@@ -211,9 +211,15 @@ def test_a_first_move_is_not_slowed_by_looking_for_copies(
 
 def test_a_retried_scrubbed_copy_is_appended_once(
         dovecot: DovecotServer, source: ImapSource) -> None:
+    """The scrubbed copy is what `scrub_raw` makes: LF line ends, which the server stores as
+    CRLF; a retry must still recognise the copy the first attempt appended."""
+    from mailproc.parse import parse_message
+    from mailproc.scrub import scrub_raw
+
     dovecot.append_many([_mail(1), _mail(2)])
     keys = [m.key for m in source.fetch_new(_never)]
-    scrubbed = _mail(1).replace(b"alex@example.org", b"anonymous@invalid")
+    scrubbed = scrub_raw(parse_message(_mail(1)))
+    assert b"\r\n" not in scrubbed and b"alex@example.org" not in scrubbed
     dovecot.append(scrubbed, "Processed")  # the APPEND went through, the expunge did not
     source.close()
     restarted = ImapSource(dovecot.imap_config())
@@ -222,8 +228,73 @@ def test_a_retried_scrubbed_copy_is_appended_once(
     restarted.replace(keys[0], Folder.PROCESSED, scrubbed)  # and once more: nothing left to do
 
     assert dovecot.messages("INBOX") == [_mail(2)]
-    assert dovecot.messages("Processed") == [scrubbed]
+    assert dovecot.messages("Processed") == [scrubbed.replace(b"\n", b"\r\n")]
     restarted.close()
+
+
+def test_a_uidvalidity_change_during_a_retried_move_moves_nothing(
+        dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a retry looks into the destination, the inbox is rebuilt (new UIDVALIDITY) and a
+    new message takes UID 1: no old UID may now move or expunge it."""
+    import mailproc.imap as imap_module
+
+    cfg = dovecot.imap_config(folders={"inbox": "Intake"})
+    dovecot.append_many([_mail(1), _mail(2)], "Intake")
+    with dovecot.client() as other:
+        other.select_folder("Intake")
+        other.create_folder("Processed")
+        other.copy([1], "Processed")  # a move cut off half-way, as the daemon died
+    src = ImapSource(cfg)  # the restarted daemon
+    src.open()
+    keys = [f"imap:{src.uidvalidity}:1", f"imap:{src.uidvalidity}:2"]
+    real = imap_module.copies_in
+
+    def and_meanwhile_the_inbox_is_rebuilt(client: Any, folder: str, sizes: Any) -> Any:
+        found = real(client, folder, sizes)
+        dovecot.delete_folder("Intake")
+        dovecot.append(_mail(3), "Intake")
+        return found
+
+    monkeypatch.setattr(imap_module, "copies_in", and_meanwhile_the_inbox_is_rebuilt)
+    with pytest.raises(MailboxError, match="UIDVALIDITY"):
+        src.move({Folder.PROCESSED: keys})
+
+    assert dovecot.messages("Intake") == [_mail(3)]
+    assert dovecot.messages("Processed") == [_mail(1)]
+    src.close()
+
+
+def test_a_retried_move_does_not_make_the_next_wait_wake_for_nothing(
+        dovecot: DovecotServer) -> None:
+    """Looking into the destination selects the inbox again; what this session had listed
+    stays listed, so the wait that follows does not mistake old mail for new."""
+    dovecot.append_many([_mail(n) for n in range(1, 4)])
+    _copy_on_server(dovecot, [1], "Processed")
+    src = ImapSource(dovecot.imap_config(idle=False, poll_interval_seconds=0.1))
+    src.open()  # a restarted daemon: message 1 was committed, its move cut off
+    first = f"imap:{src.uidvalidity}:1"
+    assert [m.data for m in src.fetch_new(first.__eq__)] == [_mail(2), _mail(3)]
+    src.move({Folder.PROCESSED: [first]})
+    started = time.monotonic()
+    src.wait_for_mail(0.6)
+    assert time.monotonic() - started >= 0.55  # nothing new came
+    assert dovecot.messages("Processed") == [_mail(1)]
+    src.close()
+
+
+def test_a_message_deleted_but_not_expunged_by_another_client_does_not_wake_the_wait(
+        dovecot: DovecotServer) -> None:
+    src = ImapSource(dovecot.imap_config(idle=False, poll_interval_seconds=0.1))
+    src.open()
+    dovecot.append(_mail(1))
+    with dovecot.client() as other:
+        other.select_folder("INBOX")
+        other.add_flags([1], ["\\Deleted"])
+    assert src.fetch_new(_never) == []
+    started = time.monotonic()
+    src.wait_for_mail(1.0)
+    assert time.monotonic() - started >= 0.9  # no mail came: it waited the whole time
+    src.close()
 
 
 # --------------------------------------------------------------------------- waiting
