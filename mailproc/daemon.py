@@ -82,7 +82,7 @@ class Daemon:
                 scheduler.shutdown(wait=False)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.flush(), FINAL_FLUSH_SECONDS)
-            await asyncio.to_thread(self._close_source)
+            await asyncio.to_thread(self._close_source, True)
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
         return self.exit_code
@@ -294,10 +294,11 @@ class Daemon:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), timeout=seconds)
 
-    def _close_source(self) -> None:
+    def _close_source(self, stopping: bool = False) -> None:
         self._prefetched = None  # keys may not hold on a new session (UIDVALIDITY)
         if self._ahead is not None:
-            self._ahead.drop()
+            # Stopping: the reader is stopped next; its answer is not worth waiting for.
+            self._ahead.drop(wait=not stopping)
         if self._opened:
             try:
                 self.source.close()

@@ -75,10 +75,11 @@ class ReadAhead:
             self._handed = self._hand(following)
         return handed.raws, prepared
 
-    def drop(self) -> None:
-        """Forget the batch at the reader (its answer is read and thrown away)."""
+    def drop(self, *, wait: bool = True) -> None:
+        """Forget the batch at the reader: its answer is read and thrown away, or (wait=False,
+        when the daemon stops and the reader is stopped next) not even waited for."""
         handed, self._handed = self._handed, None
-        if handed is not None and handed.sent:
+        if handed is not None and handed.sent and wait:
             self._reader.collect()
 
     def _fetch_skipping(self, busy: set[str]) -> list[RawMessage]:
