@@ -12,10 +12,10 @@ import sys
 
 
 def main() -> int:
-    from mailproc.prepworker import fork_early
+    from mailproc.prepworker import command_of, fork_early
 
     fork_early(sys.argv[1:])
-    if "run" in sys.argv[1:]:
+    if command_of(sys.argv[1:]) == "run":
         gc.disable()
     from mailproc.cli import main as cli_main
 

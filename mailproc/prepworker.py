@@ -163,9 +163,21 @@ def fork_early(argv: Sequence[str]) -> None:
     core) by the time the daemon has read its configuration, opened the store and fetched the
     first batch. `start_reader` adopts it, or stops it when the configuration turns it off."""
     global _early
-    if "run" in argv and _early is None and _may_fork():
+    if command_of(argv) == "run" and _early is None and _may_fork():
         with contextlib.suppress(OSError):
             _early = ReaderProcess()
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand of a `mailproc` command line (`--config X` and options skipped), without
+    importing the argument parser: `mailproc --config run.yaml show run` is `show`."""
+    args = iter(argv)
+    for arg in args:
+        if arg == "--config":
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def _may_fork() -> bool:

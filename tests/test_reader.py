@@ -442,3 +442,19 @@ def test_the_reader_holds_the_next_batch_while_the_daemon_handles_one(tmp_path: 
     finally:
         reader.close()
         app.close()
+
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["run"], "run"),
+    (["--config", "rules/run.yaml", "run", "--once"], "run"),
+    (["--config=run.yaml", "run"], "run"),
+    (["show", "run"], "show"),
+    (["--config", "run", "cases", "--json"], "cases"),
+    (["--help"], None),
+])
+def test_the_console_script_forks_and_pauses_collection_only_for_run(
+        argv: list[str], command: str | None) -> None:
+    """The script decides before argparse is imported; `mailproc show run` is not a daemon."""
+    from mailproc.prepworker import command_of
+
+    assert command_of(argv) == command
