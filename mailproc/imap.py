@@ -25,7 +25,7 @@ from imapclient import DELETED, SEEN, IMAPClient
 
 from mailproc.config import ImapConfig, TlsMode
 from mailproc.imapauth import log_in, read_credentials, redact
-from mailproc.imapcopies import copies_in, digest
+from mailproc.imapcopies import copies_in, digest, digests_of
 from mailproc.mailbox import MailboxError, RawMessage
 from mailproc.model import Folder
 
@@ -195,9 +195,9 @@ class ImapSource:
                 got = client.fetch(batch, ["BODY.PEEK[]"])
             self._touch()
             # A UID missing from the answer was expunged meanwhile by someone else.
-            out.extend(RawMessage(self._key(uid), bytes(got[uid][b"BODY[]"]))
-                       for uid in batch if b"BODY[]" in got.get(uid, {}))
-        self._fresh.update(int(m.key.rsplit(":", 1)[1]) for m in out)
+            present = [uid for uid in batch if b"BODY[]" in got.get(uid, {})]
+            out.extend(RawMessage(self._key(uid), bytes(got[uid][b"BODY[]"])) for uid in present)
+            self._fresh.update(present)
         return out
 
     # ----------------------------------------------------------------- moving
@@ -253,13 +253,7 @@ class ImapSource:
     def _settle(self, uids: Sequence[int], name: str) -> set[int]:
         """Of inbox UIDs whose earlier move may have been cut off half-way: expunge those whose
         copy is in `name` already, and return them with those no longer in the inbox."""
-        client = self._require()
-        found: dict[int, tuple[int, str]] = {}  # uid -> (size, digest); bodies not kept
-        for batch in _chunks(sorted(uids), self.cfg.batch_size):
-            got = client.fetch(batch, ["BODY.PEEK[]"])
-            found.update((uid, (len(body), digest(body))) for uid, body in (
-                (uid, bytes(got[uid][b"BODY[]"])) for uid in batch
-                if b"BODY[]" in got.get(uid, {})))
+        found = digests_of(self._require(), uids)
         there = self._copies(name, [size for size, _ in found.values()])
         copied = []
         for uid, (_, sha) in found.items():

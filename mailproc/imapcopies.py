@@ -14,11 +14,25 @@ from collections.abc import Iterable
 
 from imapclient import IMAPClient
 
-FETCH_CHUNK = 50  # candidates fetched per command
+FETCH_CHUNK = 50  # messages fetched per command
 
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def digests_of(client: IMAPClient, uids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """(size, SHA-256) of each of these messages of the selected folder that still exists,
+    fetched in chunks; the bodies are not kept."""
+    ordered = sorted(set(uids))
+    out: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(ordered), FETCH_CHUNK):
+        got = client.fetch(ordered[start:start + FETCH_CHUNK], ["BODY.PEEK[]"])
+        for uid, item in got.items():
+            if b"BODY[]" in item:
+                body = bytes(item[b"BODY[]"])
+                out[uid] = (len(body), digest(body))
+    return out
 
 
 def copies_in(client: IMAPClient, folder: str, sizes: Iterable[int]) -> Counter[str]:
@@ -30,10 +44,4 @@ def copies_in(client: IMAPClient, folder: str, sizes: Iterable[int]) -> Counter[
     candidates: set[int] = set()
     for size in sorted(set(sizes)):
         candidates.update(client.search(["LARGER", size - 1, "SMALLER", size + 1]))
-    found: Counter[str] = Counter()
-    ordered = sorted(candidates)
-    for start in range(0, len(ordered), FETCH_CHUNK):
-        got = client.fetch(ordered[start:start + FETCH_CHUNK], ["BODY.PEEK[]"])
-        found.update(digest(bytes(item[b"BODY[]"])) for item in got.values()
-                     if b"BODY[]" in item)
-    return found
+    return Counter(sha for _, sha in digests_of(client, candidates).values())
