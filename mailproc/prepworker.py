@@ -25,7 +25,7 @@ import os
 import pickle
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,22 +89,6 @@ class ReaderProcess:
             log.warning("reader process could not prepare a batch (%s); done inline", reply)
             return None
         return None if reply is None else {p.key: p for p in reply}
-
-    def prepare(self, raws: Sequence[RawMessage],
-                meanwhile: Callable[[], None] | None = None) -> dict[str, Prepared] | None:
-        """`submit`, run `meanwhile` while the worker works, `collect` (an exception from
-        `meanwhile` is raised once the answer is in)."""
-        if not raws:
-            if meanwhile is not None:
-                meanwhile()
-            return {}
-        self.submit(raws)
-        try:
-            if meanwhile is not None:
-                meanwhile()
-        finally:
-            ready = self.collect()
-        return ready
 
     def _send(self, message: object) -> bool:
         try:

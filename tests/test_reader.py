@@ -31,7 +31,7 @@ from mailproc.app import App, build_app
 from mailproc.config import load_config
 from mailproc.mailbox import RawMessage, deliver
 from mailproc.pipeline import Handled
-from mailproc.prepare import prepare_batch
+from mailproc.prepare import Prepared, prepare_batch
 from mailproc.prepworker import ReaderProcess, settings_for
 from mailproc.storage import archive_path
 
@@ -119,6 +119,12 @@ def test_prepared_batch_is_decided_exactly_as_inline(tmp_path: Path, translating
     assert _mails(prepared) == _mails(inline)
 
 
+def _read(reader: ReaderProcess, raws: list[RawMessage]) -> dict[str, Prepared] | None:
+    """One batch through the reader, as the daemon's read-ahead hands it over."""
+    reader.submit(raws)
+    return reader.collect()
+
+
 def _reader_then_app(root: Path, data_dir: Path | None = None) -> tuple[ReaderProcess, App]:
     """As `mailproc run` does it: fork the reader first, then build the app (which starts
     threads: a fork after that could copy a lock one of them holds)."""
@@ -135,7 +141,7 @@ def test_reader_process_archives_prepares_and_is_replaced_when_it_dies(tmp_path:
     reader, app = _reader_then_app(tmp_path)
     try:
         assert reader.pid not in (None, os.getpid())
-        ready = reader.prepare(raws)
+        ready = _read(reader, raws)
         assert ready is not None and set(ready) == {r.key for r in raws}
         report = ready["maildir:report-es-acoso"]
         assert report.language == "es" and report.message is not None
@@ -149,9 +155,9 @@ def test_reader_process_archives_prepares_and_is_replaced_when_it_dies(tmp_path:
         assert reader.pid is not None
         os.kill(reader.pid, signal.SIGKILL)  # gone: the daemon must notice and go on inline
         time.sleep(0.2)
-        assert reader.prepare(raws[:2]) is None
+        assert _read(reader, raws[:2]) is None
         assert not reader.alive
-        assert reader.prepare(raws[:2]) is None  # and does not try again
+        assert _read(reader, raws[:2]) is None  # and does not try again
     finally:
         reader.close()
         app.close()
@@ -314,10 +320,10 @@ def test_a_batch_the_reader_cannot_archive_is_left_to_the_daemon(tmp_path: Path)
     raws = _raws()[:3]
     reader, app = _reader_then_app(tmp_path / "daemon", blocked)
     try:
-        assert reader.prepare(raws) is None
+        assert _read(reader, raws) is None
         assert reader.alive  # a failed batch is not a dead reader
         (blocked / "archive").unlink()
-        ready = reader.prepare(raws)
+        ready = _read(reader, raws)
         assert ready is not None and set(ready) == {r.key for r in raws}
         assert all(archive_path(blocked, p.sha256).exists() for p in ready.values())
     finally:
