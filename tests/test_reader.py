@@ -8,7 +8,6 @@ configuration says so.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -33,7 +32,7 @@ from mailproc.mailbox import RawMessage, deliver
 from mailproc.pipeline import Handled
 from mailproc.prepare import Prepared, prepare_batch
 from mailproc.prepworker import ReaderProcess, settings_for
-from mailproc.storage import archive_path
+from mailproc.storage import archive_path, sha256_hex
 
 CORPUS = REPO / "tests" / "data" / "corpus"
 ROUTES = {"sponsorship": "sponsors@example.org", "registration": "registration@example.org",
@@ -418,7 +417,7 @@ def test_the_reader_holds_the_next_batch_while_the_daemon_handles_one(tmp_path: 
 
     def archived(batch: list[RawMessage]) -> bool:
         return all(archive_path(app.config.data_dir, sha).exists()
-                   for sha in (hashlib.sha256(r.data).hexdigest() for r in batch))
+                   for sha in (sha256_hex(r.data) for r in batch))
 
     def fail() -> None:
         raise MailboxError("the server went away")
