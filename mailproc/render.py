@@ -4,10 +4,14 @@ Owns the file format (a `Subject:` line, a blank line, the body), the sandboxed 
 every error as the file's own `file:line`, and the sample contexts `check()` renders with.
 How a rendered plain-text mail is shaped (wrapping, one-line subjects) is `mailproc.plaintext`.
 
-Compiling the ~100 template parts takes ~0.1 s, a tenth of the daemon's start: with a
-`cache_dir` (the daemon passes one inside its private data directory) Jinja2's own bytecode
-cache keeps the compiled code keyed by each source's checksum, so an edited template is
-compiled again and an unchanged one is not. A cache that cannot be written is only slower.
+Compiling all ~100 template parts takes 0.1-0.2 s, a third of the daemon's start, and a run
+uses a few of them (acknowledgements and notices). So a part is compiled when it is first
+rendered; at load each part is only parsed, and the filters and tests it names are looked
+up (the two things Jinja's compiler would refuse), so that a broken template is still
+reported at start, with its file and line. With a `cache_dir` (the daemon passes one inside
+its private data directory) Jinja2's own bytecode cache keeps compiled code keyed by each
+source's checksum: a part found there is loaded at once and not parsed again, an edited one
+is checked and compiled again. A cache that cannot be read or written is only slower.
 """
 
 from __future__ import annotations
@@ -57,14 +61,21 @@ class TemplateProblem(Exception):
         super().__init__(str(problem))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Part:
-    template: jinja2.Template
+    name: str  # the loader's name for it: "<lang>/<name>#subject" or "#body"
     source: str
     first_line: int  # line of the file where this part's line 1 sits
+    template: jinja2.Template | None  # None until first rendered (unless the cache had it)
 
     def file_line(self, line: int) -> int:
         return self.first_line + max(line, 1) - 1
+
+    def compiled(self, env: jinja2.Environment) -> jinja2.Template:
+        """The compiled template, compiled now (through the bytecode cache) on first use."""
+        if self.template is None:
+            self.template = env.get_template(self.name)
+        return self.template
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,7 @@ class _Compiled:
 
 
 class Renderer:
-    """Every template of a templates directory, compiled once at load."""
+    """Every template of a templates directory, checked at load and compiled on first use."""
 
     def __init__(self, templates_dir: Path, *, cache_dir: Path | None = None) -> None:
         self._dir = templates_dir
@@ -109,8 +120,8 @@ class Renderer:
         compiled = self._templates.get((name, lang))
         if compiled is None:
             raise KeyError(f"no template {lang}/{name}{SUFFIX}")
-        subject = _render_part(compiled.subject, compiled.file, context)
-        body = _render_part(compiled.body, compiled.file, context)
+        subject = _render_part(self._env, compiled.subject, compiled.file, context)
+        body = _render_part(self._env, compiled.body, compiled.file, context)
         return Rendered(one_line(subject), tidy_body(body), lang, name)
 
     def check(self) -> list[Problem]:
@@ -165,15 +176,43 @@ class Renderer:
         parts, problems = [], []
         for part, source, first_line in zip(("subject", "body"), _split(path, file),
                                             (1, BODY_FIRST_LINE), strict=True):
-            self._sources[f"{key}#{part}"] = (source, file, lambda: True)
-            try:
-                parts.append(_Part(self._env.get_template(f"{key}#{part}"), source, first_line))
-            except jinja2.TemplateSyntaxError as exc:
-                line = first_line + (exc.lineno or 1) - 1
-                problems.append(Problem(file, line, "", exc.message or "syntax error"))
+            name = f"{key}#{part}"
+            self._sources[name] = (source, file, lambda: True)
+            cached = self._cached(name, source, file)
+            if cached is None:
+                problems += [Problem(file, first_line + line - 1, "", message)
+                             for line, message in self._errors(source)]
+            parts.append(_Part(name, source, first_line, cached))
         if problems:
             raise ConfigError(problems)
         return _Compiled(file, parts[0], parts[1])
+
+    def _cached(self, name: str, source: str, file: str) -> jinja2.Template | None:
+        """The part from the bytecode cache, when it holds code for exactly this source (code
+        is only ever stored there after it compiled)."""
+        cache = self._env.bytecode_cache
+        if cache is None:
+            return None
+        code = cache.get_bucket(self._env, name, file, source).code
+        if code is None:
+            return None
+        return self._env.template_class.from_code(self._env, code, self._env.make_globals(None),
+                                                  lambda: True)
+
+    def _errors(self, source: str) -> list[tuple[int, str]]:
+        """(line, message) of what would stop a part from compiling: a syntax error, or a
+        filter or test that does not exist (parsing lets those through, Jinja's compiler
+        does not; an unknown one is refused here even in a branch, where Jinja would only
+        fail once the branch runs)."""
+        try:
+            ast = self._env.parse(source)
+        except jinja2.TemplateSyntaxError as exc:
+            return [(exc.lineno or 1, exc.message or "syntax error")]
+        errors = [(node.lineno, f"no filter named {node.name!r}")
+                  for node in ast.find_all(nodes.Filter) if node.name not in self._env.filters]
+        errors += [(node.lineno, f"no test named {node.name!r}")
+                   for node in ast.find_all(nodes.Test) if node.name not in self._env.tests]
+        return errors
 
     def _path(self, lang: str, name: str) -> str:
         return str(self._dir / lang / f"{name}{SUFFIX}")
@@ -243,11 +282,14 @@ def _split(path: Path, file: str) -> tuple[str, str]:
     return match.group(1), body
 
 
-def _render_part(part: _Part, file: str, context: Mapping[str, object]) -> str:
+def _render_part(env: jinja2.Environment, part: _Part, file: str,
+                 context: Mapping[str, object]) -> str:
     try:
-        return part.template.render(context)
+        return part.compiled(env).render(context)
     except Exception as exc:  # any failure of an admin-edited template is a TemplateProblem
-        line = part.file_line(_template_line(exc, file))
+        # What only Jinja's compiler refuses (a block defined twice...) shows on first use.
+        compiled_at = exc.lineno if isinstance(exc, jinja2.TemplateSyntaxError) else None
+        line = part.file_line(compiled_at or _template_line(exc, file))
         raise TemplateProblem(Problem(file, line, "", _describe(exc, context))) from exc
 
 

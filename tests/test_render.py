@@ -317,6 +317,33 @@ def test_syntax_errors_are_all_listed_at_load_with_file_and_line(tmp_path: Path)
     assert any(line.startswith(f"{ack}:6: ") and "endif" in line for line in lines)
 
 
+def test_unknown_filters_and_tests_are_refused_at_load_with_file_and_line(
+        tmp_path: Path) -> None:
+    # Parsing alone accepts both; the daemon must still refuse them at start, not when the
+    # first report comes in.
+    ack = write(tmp_path, "en/ack.txt.j2",
+                "Subject: [{{ case.id }}]\n\nHello\n{% if urgent %}\n{{ case.id | shout }}\n"
+                "{% endif %}\n")
+    notice = write(tmp_path, "de/notice.txt.j2",
+                   "Subject: {% if case is urgentish %}!{% endif %}\n\nText\n")
+    with pytest.raises(ConfigError) as caught:
+        Renderer(tmp_path)
+    lines = str(caught.value).splitlines()
+    assert sorted(lines) == sorted([f"{ack}:5: no filter named 'shout'",
+                                    f"{notice}:1: no test named 'urgentish'"])
+
+
+def test_what_only_the_compiler_refuses_is_a_template_problem_on_first_use(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, "en/x.txt.j2",
+                 "Subject: x\n\n{% block a %}one{% endblock %}\n{% block a %}two{% endblock %}\n")
+    renderer = Renderer(tmp_path)
+    with pytest.raises(TemplateProblem) as caught:
+        renderer.render("x", "en", {})
+    assert (caught.value.problem.file, caught.value.problem.line) == (str(path), 4)
+    assert "defined twice" in caught.value.problem.message
+
+
 @pytest.mark.parametrize(("text", "line", "words"), [
     ("Hello\n\nbody\n", 1, "Subject"),
     ("Subject: x\nbody right away\n", 2, "blank"),

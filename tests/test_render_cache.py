@@ -38,6 +38,18 @@ def test_cached_templates_render_the_same(templates: Path, tmp_path: Path) -> No
     assert len(plain) >= 20
 
 
+def test_a_part_is_compiled_when_first_rendered(templates: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    renderer = Renderer(templates, cache_dir=cache)
+    assert list(cache.iterdir()) == []  # checked at load, nothing compiled yet
+    first = renderer.render("ack", "en", SAMPLE_CONTEXTS["ack"])
+    assert len(list(cache.iterdir())) == 2  # its subject and its body
+    renderer.render("ack", "en", SAMPLE_CONTEXTS["ack"])
+    assert len(list(cache.iterdir())) == 2
+    again = Renderer(templates, cache_dir=cache).render("ack", "en", SAMPLE_CONTEXTS["ack"])
+    assert (again.subject, again.body) == (first.subject, first.body)
+
+
 def test_an_edited_template_is_compiled_again(templates: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     Renderer(templates, cache_dir=cache)
