@@ -91,7 +91,7 @@ def build_app(config: Config, *, clock: Callable[[], datetime] = utc_now,
     store.open()
     chosen = make_translator(config) if translator == "config" else translator
     assert not isinstance(chosen, str)
-    # langdetect loads its profiles on first use (~0.3 s): start now, on a thread, so that the
+    # langdetect loads its profiles on first use (~0.1 s): start now, on a thread, so that the
     # first acknowledgement after a start is not late; the load overlaps the mailbox login.
     # With a reader process, detection happens there (it loads them) unless it goes away.
     if not reader_process:

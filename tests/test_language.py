@@ -10,14 +10,19 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, unquote_plus
 
+import langdetect.detector_factory
 import pytest
 from deep_translator import LibreTranslator
+from langdetect import DetectorFactory
+from langdetect.detector_factory import PROFILES_DIRECTORY
 from libretranslate import LibreTranslateServer, fake_translation
 
 from mailproc.config import TranslationBackend, TranslationConfig
 from mailproc.detect import Detection, detect_language
+from mailproc.langprofiles import LazyFactory
 from mailproc.language import (
     DeepTranslatorBackend,
     GuardedTranslator,
@@ -27,8 +32,10 @@ from mailproc.language import (
     build_translator,
     split_text,
 )
+from mailproc.parse import parse_message
 from mailproc.translate import mymemory_code
 
+SAMPLES = Path(__file__).resolve().parent.parent / "mailproc" / "samples"
 REPORT_ES = "Me acosaron en la conferencia."
 REPORT_EN = "I was harassed at the conference."
 
@@ -90,6 +97,42 @@ def test_detects_short_report_sentences(expected: str, sentence: str) -> None:
     detection = detect_language(sentence)
     assert detection.language == expected
     assert 0.7 <= detection.probability <= 1.0
+
+
+@pytest.fixture(scope="module")
+def stock_factory() -> DetectorFactory:
+    """langdetect's own factory, its whole table built up front."""
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    return factory
+
+
+def test_the_lazy_table_is_langdetects_table(stock_factory: DetectorFactory) -> None:
+    lazy = LazyFactory()
+    lazy.load_profile(PROFILES_DIRECTORY)
+    lazy.finish()
+    assert lazy.langlist == stock_factory.langlist and len(lazy.langlist) == 55
+    stock = stock_factory.word_lang_prob_map
+    assert lazy.word_lang_prob_map.keys() == stock.keys()
+    for ngram in list(stock)[::37]:  # ~2,400 rows of every length, compared bit for bit
+        assert lazy.word_lang_prob_map[ngram] == stock[ngram], ngram
+
+
+def test_detections_are_those_of_langdetect_itself(stock_factory: DetectorFactory) -> None:
+    texts = [*SENTENCES.values(), "Por favor", "Reunion", "昨天在會議上有人騷擾我"]
+    texts += [parse_message(path.read_bytes()).text for path in sorted(SAMPLES.glob("*.eml"))]
+    detect_language("warm up: loads the profiles")
+    ours = langdetect.detector_factory._factory
+    assert isinstance(ours, LazyFactory)
+
+    def probabilities(factory: DetectorFactory, text: str) -> list[tuple[str, float]]:
+        detector = factory.create()
+        detector.append(text)
+        return [(found.lang, found.prob) for found in detector.get_probabilities()]
+
+    for text in texts:
+        assert probabilities(ours, text) == probabilities(stock_factory, text)
+    assert len(texts) >= 24
 
 
 def test_traditional_chinese_is_zh_not_korean() -> None:
