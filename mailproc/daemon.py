@@ -36,7 +36,7 @@ from mailproc.supervisor import Supervisor
 log = logging.getLogger("mailproc.daemon")
 WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbox thread
 RULES_WATCH_SECONDS = 2.0  # how often the rules file is checked for edits
-FIRST_BATCH = 50  # messages in the first fetch after the inbox was empty (see _batch)
+FIRST_BATCH = 20  # messages in the first fetch after the inbox was empty (see _batch)
 FINAL_FLUSH_SECONDS = 5.0  # on SIGTERM the outbox gets one bounded attempt (exit within 10 s)
 DEADLINE_TICK_SECONDS = 60.0  # what is due is derived from case state at each tick
 
@@ -256,7 +256,10 @@ class Daemon:
 
         The first batch after a quiet inbox is small (FIRST_BATCH), and each next one doubles:
         the first acknowledgements go out while the rest is still being read, instead of
-        waiting for a whole batch to be fetched, archived and read.
+        waiting for a whole batch to be fetched, archived and read. With a reader process it
+        also shortens the one wait that nothing overlaps: the daemon's for the reader's first
+        batch (N=1,000 runs: FIRST_BATCH 50 -> 20 took 2.60 -> 2.16 s and 2.65 -> 2.37 s,
+        medians of 7 and 6 interleaved rounds on a slow afternoon).
         """
         imap = self.app.config.mailbox.imap
         full = imap.batch_size if imap is not None else 200
