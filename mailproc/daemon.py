@@ -83,6 +83,8 @@ class Daemon:
                 scheduler.shutdown(wait=False)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.flush(), FINAL_FLUSH_SECONDS)
+            moved = await asyncio.to_thread(self._move_committed)
+            self.app.store.record_moved(moved)
             await asyncio.to_thread(self._close_source, True)
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
@@ -222,6 +224,23 @@ class Daemon:
         moves = store.pending_moves()
         keys = [k for folder_keys in moves.values() for k in folder_keys]
         return moves, keys, store.scrubbed_copies(keys)
+
+    def _move_committed(self) -> list[str]:
+        """Stopping, in the mailbox thread: the last committed batch is moved now rather than at
+        the next start, so that a clean stop leaves the mailbox as the store says. A failure
+        is only logged: the next start moves what is still pending. Returns the keys moved."""
+        if not self._opened:
+            return []
+        moves, keys, scrubbed = self._pending_moves()
+        if not keys:
+            return []
+        try:
+            self._move(moves, scrubbed)
+        except Exception as exc:  # the server went away meanwhile: nothing is lost
+            log.warning("%d committed message(s) not moved at stop (%s); the next start moves "
+                        "them", len(keys), type(exc).__name__)
+            return []
+        return keys
 
     def _move(self, moves: Mapping[Folder, Sequence[str]],
               scrubbed: Mapping[str, bytes]) -> None:

@@ -310,6 +310,35 @@ def test_a_backlog_is_read_in_growing_batches_so_the_first_acks_go_early(tmp_pat
     assert not list((maildir / "new").iterdir()) and not list((maildir / "cur").iterdir())
 
 
+def test_a_clean_stop_moves_the_last_committed_batch(tmp_path: Path) -> None:
+    """A committed batch is moved during the next round; a stop that comes before it (SIGTERM
+    right after the acknowledgements went out) still leaves the inbox empty, not to the next
+    start."""
+    import asyncio
+    import io
+
+    from mailproc.daemon import Daemon
+    from mailproc.mailbox import open_source
+
+    maildir = tmp_path / "var" / "mail"
+    config = load_config(write_config(tmp_path, mailbox={"maildir": str(maildir)}))
+    for i in range(3):
+        deliver(maildir, mail(f"person{i}@example.net", f"Harassment report {i}",
+                              "Someone kept insulting me in the chat."))
+    app = build_app(config, clock=lambda: NOW, rng=random.Random(3))
+    try:
+        daemon = Daemon(app, open_source(config.mailbox), io.StringIO(),
+                        on_batch=lambda handled: daemon.stop.set())  # a daemon, not --once
+        assert asyncio.run(daemon.run()) == 0
+        assert app.store.pending_moves() == {}
+    finally:
+        app.close()
+    assert not list((maildir / "new").iterdir()) and not list((maildir / "cur").iterdir())
+    processed = [p for p in (maildir / ".Processed" / "cur").iterdir()]
+    assert len(processed) == 3
+    assert sum(1 for p in (tmp_path / "var" / "outbox").glob("*-ack-*.eml")) == 3
+
+
 def test_a_batch_the_reader_cannot_archive_is_left_to_the_daemon(tmp_path: Path) -> None:
     """The reader cannot write its archive (here: a file where the directory should be): it
     answers with the error's name, the daemon does that batch inline (and reports the error
