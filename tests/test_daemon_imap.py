@@ -8,6 +8,7 @@ spin; it reconnects with backoff and handles the mail that arrived meanwhile.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import time
 from pathlib import Path
 
 from harness import imap_mailbox, mail, smtp_outgoing, write_config
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _wait_for_ack(smtp_server, reporter: str, timeout: float) -> float:
@@ -52,3 +55,34 @@ def test_idle_daemon_acknowledges_quickly_and_survives_a_server_restart(
     assert b"mailbox unavailable" in err  # it noticed, and said so without details
     assert out.count(b"new-report") == 2
     assert dovecot.messages("INBOX") == [] and len(dovecot.messages("Processed")) == 2
+
+
+def _run_once(config: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "mailproc.cli", "--config", str(config), "run",
+                           "--once"], capture_output=True, env=env, timeout=60, check=False)
+
+
+def test_a_login_refused_at_start_is_a_failed_round_not_a_crash(dovecot, tmp_path: Path) -> None:
+    """A login refused at start is the first round's failure: said once, without a traceback
+    or the password, the mail left untouched."""
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot))
+    dovecot.append(mail("sam@example.net", "Report", "Harassment in the chat today."))
+    run = _run_once(config, {**os.environ, dovecot.password_env: "not-the-password"})
+    assert run.returncode == 1, run.stderr.decode()
+    assert b"mailbox unavailable" in run.stderr
+    assert b"Traceback" not in run.stderr and b"not-the-password" not in run.stderr
+    assert len(dovecot.messages("INBOX")) == 1
+
+
+def test_broken_templates_stop_the_start_before_any_mail_is_touched(dovecot,
+                                                                     tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    ack = templates / "en" / "ack.txt.j2"
+    ack.write_text(ack.read_text() + "{{ case.id | shout }}\n")
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot), templates_dir=str(templates))
+    dovecot.append(mail("sam@example.net", "Report", "Harassment in the chat today."))
+    run = _run_once(config, dict(os.environ))
+    assert run.returncode == 2, run.stderr.decode()
+    assert f"{ack}:" in run.stderr.decode() and "no filter named 'shout'" in run.stderr.decode()
+    assert len(dovecot.messages("INBOX")) == 1
