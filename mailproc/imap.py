@@ -25,9 +25,10 @@ from imapclient import DELETED, SEEN, IMAPClient
 
 from mailproc.config import ImapConfig, TlsMode
 from mailproc.imapauth import log_in, read_credentials, redact
-from mailproc.imapcopies import copies_in, digest, digests_of
+from mailproc.imapcopies import copies_in, digests_of
 from mailproc.mailbox import MailboxError, RawMessage
 from mailproc.model import Folder
+from mailproc.storage import sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +272,7 @@ class ImapSource:
 
     def _copied_already(self, name: str, data: bytes) -> bool:
         """Whether `name` holds these bytes (as APPEND stored them: CRLF line ends)."""
-        return self._copies(name, [len(data)])[digest(data)] > 0
+        return self._copies(name, [len(data)])[sha256_hex(data)] > 0
 
     def _copies(self, name: str, sizes: Sequence[int]) -> Counter[str]:
         """Digests of `name`'s messages of these sizes; the inbox is selected again after.

@@ -8,17 +8,14 @@ the server's index), then by the SHA-256 of the bytes of the few candidates.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
 from imapclient import IMAPClient
 
+from mailproc.storage import sha256_hex
+
 FETCH_CHUNK = 50  # messages fetched per command
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def digests_of(client: IMAPClient, uids: Iterable[int]) -> dict[int, tuple[int, str]]:
@@ -31,7 +28,7 @@ def digests_of(client: IMAPClient, uids: Iterable[int]) -> dict[int, tuple[int, 
         for uid, item in got.items():
             if b"BODY[]" in item:
                 body = bytes(item[b"BODY[]"])
-                out[uid] = (len(body), digest(body))
+                out[uid] = (len(body), sha256_hex(body))
     return out
 
 
