@@ -282,31 +282,43 @@ def test_reader_off_in_the_config_means_no_second_process(tmp_path: Path) -> Non
     assert proc.returncode == 0
 
 
-def test_a_backlog_is_read_in_growing_batches_so_the_first_acks_go_early(tmp_path: Path) -> None:
-    """After a quiet inbox the first fetch takes FIRST_BATCH messages, then twice as many each
-    time up to the configured batch: the first reports are answered before the backlog is read."""
+def _daemon_over_reports(root: Path, count: int, *, once: bool,
+                         on_batch: Callable[[Any, list[Handled]], None]) -> dict[Any, list[str]]:
+    """`count` reports delivered to the Maildir root/var/mail, one in-process `Daemon` run over
+    them (`on_batch(daemon, handled)` after each batch); the store's pending moves after it."""
     import asyncio
     import io
 
-    from mailproc.daemon import FIRST_BATCH, Daemon
+    from mailproc.daemon import Daemon
     from mailproc.mailbox import open_source
 
-    maildir = tmp_path / "var" / "mail"
-    config = load_config(write_config(tmp_path, mailbox={"maildir": str(maildir)}))
-    for i in range(400):
+    maildir = root / "var" / "mail"
+    config = load_config(write_config(root, mailbox={"maildir": str(maildir)}))
+    for i in range(count):
         deliver(maildir, mail(f"person{i}@example.net", f"Harassment report {i}",
                               "Someone kept insulting me in the chat."))
     app = build_app(config, clock=lambda: NOW, rng=random.Random(3))
-    sizes: list[int] = []
     try:
-        daemon = Daemon(app, open_source(config.mailbox), io.StringIO(), once=True,
-                        on_batch=lambda handled: sizes.append(len(handled)))
+        daemon = Daemon(app, open_source(config.mailbox), io.StringIO(), once=once,
+                        on_batch=lambda handled: on_batch(daemon, handled))
         assert asyncio.run(daemon.run()) == 0
+        return app.store.pending_moves()
     finally:
         app.close()
+
+
+def test_a_backlog_is_read_in_growing_batches_so_the_first_acks_go_early(tmp_path: Path) -> None:
+    """After a quiet inbox the first fetch takes FIRST_BATCH messages, then twice as many each
+    time up to the configured batch: the first reports are answered before the backlog is read."""
+    from mailproc.daemon import FIRST_BATCH
+
+    sizes: list[int] = []
+    _daemon_over_reports(tmp_path, 400, once=True,
+                         on_batch=lambda _, handled: sizes.append(len(handled)))
     assert FIRST_BATCH == 20
     assert sizes == [20, 40, 80, 160, 100]  # doubling up to the Maildir batch of 200
     assert sum(1 for p in (tmp_path / "var" / "outbox").glob("*-ack-*.eml")) == 400
+    maildir = tmp_path / "var" / "mail"
     assert not list((maildir / "new").iterdir()) and not list((maildir / "cur").iterdir())
 
 
@@ -314,25 +326,10 @@ def test_a_clean_stop_moves_the_last_committed_batch(tmp_path: Path) -> None:
     """A committed batch is moved during the next round; a stop that comes before it (SIGTERM
     right after the acknowledgements went out) still leaves the inbox empty, not to the next
     start."""
-    import asyncio
-    import io
-
-    from mailproc.daemon import Daemon
-    from mailproc.mailbox import open_source
-
+    pending = _daemon_over_reports(tmp_path, 3, once=False,  # a daemon, stopped after 1 batch
+                                   on_batch=lambda daemon, _: daemon.stop.set())
+    assert pending == {}
     maildir = tmp_path / "var" / "mail"
-    config = load_config(write_config(tmp_path, mailbox={"maildir": str(maildir)}))
-    for i in range(3):
-        deliver(maildir, mail(f"person{i}@example.net", f"Harassment report {i}",
-                              "Someone kept insulting me in the chat."))
-    app = build_app(config, clock=lambda: NOW, rng=random.Random(3))
-    try:
-        daemon = Daemon(app, open_source(config.mailbox), io.StringIO(),
-                        on_batch=lambda handled: daemon.stop.set())  # a daemon, not --once
-        assert asyncio.run(daemon.run()) == 0
-        assert app.store.pending_moves() == {}
-    finally:
-        app.close()
     assert not list((maildir / "new").iterdir()) and not list((maildir / "cur").iterdir())
     processed = [p for p in (maildir / ".Processed" / "cur").iterdir()]
     assert len(processed) == 3
