@@ -130,7 +130,7 @@ def profile(lab: Lab, n: int) -> None:
     import cProfile
     import pstats
 
-    from mailproc.cli import main as mailproc_main
+    from mailproc.cli.main import main as mailproc_main
 
     samples = generate(n, seed=n)
     server = lab.dovecot(samples)

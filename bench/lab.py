@@ -194,9 +194,9 @@ def raw_limit(server: DovecotServer) -> float:
 def deadline_tick(config: Path) -> tuple[float, float]:
     """Seconds of the daemon's deadline tick on this store: the first one after start, and the
     next (what every minute costs); run in-process with mailproc's own App, as the daemon does."""
-    from mailproc.app import build_app
-    from mailproc.config import load_config
-    from mailproc.scheduled import tick
+    from mailproc.config.settings import load_config
+    from mailproc.service.app import build_app
+    from mailproc.service.scheduled import tick
 
     app = build_app(load_config(config))
     try:

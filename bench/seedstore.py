@@ -19,14 +19,16 @@ from pathlib import Path
 
 from corpus import MACHINE, generate
 
-from mailproc.app import build_app, load_pepper
-from mailproc.codenames import new_code_name
-from mailproc.config import Config, load_config
-from mailproc.deadlines import due, sla
-from mailproc.mailbox import RawMessage
-from mailproc.model import Case, CaseStatus, DiaryEntry, Folder, Outcome
-from mailproc.store import Done, Store, Transaction, sha256_hex
-from mailproc.workflow import sender_hash, thread_root
+from mailproc.adapters.mailbox import RawMessage
+from mailproc.cases.codenames import new_code_name
+from mailproc.cases.workflow import sender_hash, thread_root
+from mailproc.config.settings import Config, load_config
+from mailproc.deadlines.clocks import sla
+from mailproc.deadlines.due import due
+from mailproc.model.parsed import CaseStatus, Folder, Outcome
+from mailproc.model.records import Case, DiaryEntry
+from mailproc.service.app import build_app, load_pepper
+from mailproc.store.store import Done, Store, Transaction, sha256_hex
 
 CHUNK = 100  # cases per commit
 MACHINE_PER_CASE = 9  # the 90/10 mix: nine machine mails were seen for every report

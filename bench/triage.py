@@ -33,14 +33,14 @@ from triage_mix import Item, generate  # noqa: E402
 from triage_report import DryFigures, Results, machine, write_results  # noqa: E402
 from triage_rules200 import write_rules200  # noqa: E402
 
-import mailproc.pipeline as pipeline_module  # noqa: E402
-from mailproc.config import Config, load_config  # noqa: E402
-from mailproc.dryrun import row  # noqa: E402
-from mailproc.mailbox import RawMessage  # noqa: E402
-from mailproc.pipeline import Pipeline  # noqa: E402
-from mailproc.render import Renderer  # noqa: E402
-from mailproc.store import Store  # noqa: E402
-from mailproc.triage import RuleSet, TriageInput, evaluate, load_rules  # noqa: E402
+import mailproc.service.pipeline as pipeline_module  # noqa: E402
+from mailproc.adapters.mailbox import RawMessage  # noqa: E402
+from mailproc.cli.dryrun import row  # noqa: E402
+from mailproc.config.settings import Config, load_config  # noqa: E402
+from mailproc.mail.templates import Renderer  # noqa: E402
+from mailproc.service.pipeline import Pipeline  # noqa: E402
+from mailproc.store.store import Store  # noqa: E402
+from mailproc.triage.evaluate import RuleSet, TriageInput, evaluate, load_rules  # noqa: E402
 
 SHIPPED = REPO / "rules" / "triage.yaml"
 RESULTS = BENCH / "RESULTS-triage.md"
@@ -48,7 +48,7 @@ ROUTES = {"sponsorship": "sponsors@example.org", "registration": "registration@e
           "travel-grants": "grants@example.org", "speakers": "program@example.org",
           "press": "press@example.org", "general": "info@example.org"}
 FIXED = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)  # the dry run's clock: same output every run
-# Pipeline steps timed in place during the dry run (module globals of mailproc.pipeline).
+# Pipeline steps timed in place during the dry run (module globals of mailproc.service.pipeline).
 STEPS = ("envelope_of", "parse_message", "detect_language", "evaluate", "rule_outcome",
          "extract_report", "open_case", "attach_ack")
 PASSWORD_ENV = "BENCH_IMAP_PASSWORD"

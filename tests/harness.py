@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from mailproc.cli import main
+from mailproc.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 CONDUCT = "conduct@example.org"

@@ -37,7 +37,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from imapclient import IMAPClient
 
-from mailproc.config import ImapConfig
+from mailproc.config.settings import ImapConfig
 
 LOOPBACK = "127.0.0.1"
 

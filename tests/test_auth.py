@@ -1,4 +1,4 @@
-"""Committee mail authentication (`mailproc.auth`): who may give commands, and who may not.
+"""Committee mail authentication (`mail.authentication`): who may give commands, and who may not.
 
 Mail is signed for real with dkimpy and a fresh RSA key; the public key is served by a fake
 `dnsfunc`, so dkimpy's whole verification runs without DNS. Authentication-Results headers are
@@ -18,9 +18,9 @@ import pytest
 from conftest import missing
 from dkimkeys import DkimKey, FakeDns, make_key, sign, sign_without_from
 
-from mailproc.auth import AuthResult, authenticate
-from mailproc.config import Config
-from mailproc.parse import parse_message
+from mailproc.config.settings import Config
+from mailproc.mail.authentication import AuthResult, authenticate
+from mailproc.mail.parse import parse_message
 
 ALICE = "Alice Moreno <alice@example.org>"
 BASHIR = "Bashir Rahimi <bashir@example.org>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from mailproc.codenames import ADJECTIVES, NOUNS, new_code_name
+from mailproc.cases.codenames import ADJECTIVES, NOUNS, new_code_name
 
 
 def _draw(count: int, seed: int = 1) -> list[str]:

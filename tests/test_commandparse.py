@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from mailproc.commandparse import (
+from mailproc.cases.commandparse import (
     MAX_COMMAND_LINES,
     Command,
     ParsedReply,
     parse_reply,
     read_command,
 )
-from mailproc.htmltext import html_to_text
+from mailproc.mail.htmltext import html_to_text
 
 REPLIES = Path(__file__).parent / "data" / "replies"
 CASES = sorted(REPLIES.glob("*.json"))

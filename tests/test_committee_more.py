@@ -15,7 +15,7 @@ from typing import Any
 
 from harness import mail, mailproc, show, write_config
 
-from mailproc.mailbox import deliver
+from mailproc.adapters.maildir import deliver
 
 TRUSTED = b"Authentication-Results: mx.example.org; dmarc=pass header.from=example.org\n"
 

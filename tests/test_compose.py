@@ -20,8 +20,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from mailproc.compose import MailSpec, _build_mime, _build_text, _plain, build_mail
-from mailproc.model import Address
+from mailproc.mail.compose import MailSpec, _build_mime, _build_text, _plain, build_mail
+from mailproc.model.parsed import Address
 
 NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 SENDER = "conduct@example.org"

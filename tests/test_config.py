@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from harness import REPO, mailproc
 
-from mailproc.config import load_config
-from mailproc.yamlsource import ConfigError
+from mailproc.config.settings import load_config
+from mailproc.config.yamlsource import ConfigError
 
 GOOD = """\
 conduct_address: conduct@example.org

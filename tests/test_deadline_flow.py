@@ -21,10 +21,11 @@ from typing import Any
 
 from harness import imap_mailbox, mail, mailproc, show, smtp_outgoing, write_config
 
-from mailproc.app import build_app
-from mailproc.config import load_config
-from mailproc.daemon import Daemon
-from mailproc.mailbox import deliver, open_source
+from mailproc.adapters.maildir import deliver
+from mailproc.adapters.sources import open_source
+from mailproc.config.settings import load_config
+from mailproc.service.app import build_app
+from mailproc.service.daemon import Daemon
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TRUSTED = b"Authentication-Results: mx.example.org; dmarc=pass header.from=example.org\n"

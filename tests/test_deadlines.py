@@ -11,19 +11,12 @@ from typing import Any
 
 import pytest
 
-from mailproc.config import Config
-from mailproc.deadlines import (
-    Due,
-    deadlines,
-    digest_context,
-    digest_due,
-    due,
-    mail_context,
-    sla,
-    statement_context,
-)
-from mailproc.model import Case, CaseStatus, Motion, Owners, Reporter
-from mailproc.render import SAMPLE_CONTEXTS, Renderer
+from mailproc.config.settings import Config
+from mailproc.deadlines.clocks import Due, deadlines, sla
+from mailproc.deadlines.due import digest_context, digest_due, due, mail_context, statement_context
+from mailproc.mail.templates import SAMPLE_CONTEXTS, Renderer
+from mailproc.model.parsed import CaseStatus
+from mailproc.model.records import Case, Motion, Owners, Reporter
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 REPORTER_TEMPLATES = ("update", "searching", "outcome")

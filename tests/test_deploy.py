@@ -18,7 +18,7 @@ import pytest
 import yaml
 from harness import REPO, mailproc, write_config
 
-from mailproc.config import load_config
+from mailproc.config.settings import load_config
 
 DEPLOY = REPO / "deploy"
 UNIT = DEPLOY / "mailproc.service"
@@ -148,7 +148,7 @@ except PermissionError:
     pass
 else:
     sys.exit("a writable+executable mapping was allowed: the rule is not in force")
-from mailproc.cli import main
+from mailproc.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -225,7 +225,7 @@ def test_the_package_builds_from_exactly_what_the_image_copies(tmp_path: Path) -
         names = {Path(*Path(n).parts[1:]).as_posix() for n in sdist.getnames()}
         entry = sdist.extractfile(next(n for n in sdist.getnames()
                                        if n.endswith("entry_points.txt")))
-        assert entry is not None and "mailproc = mailproc.launch:main" in entry.read().decode()
+        assert entry is not None and "mailproc = mailproc.cli.launch:main" in entry.read().decode()
     package = {p.relative_to(REPO).as_posix() for p in (REPO / "mailproc").rglob("*")
                if p.is_file() and "__pycache__" not in p.parts}
     assert package <= names

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from harness import mail, mailproc, show, write_config
 
-from mailproc.mailbox import deliver
+from mailproc.adapters.maildir import deliver
 
 
 def _config(tmp_path: Path) -> Path:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from mailproc.extract import extract_report
-from mailproc.model import ReportedPersonFields, ReportFields
+from mailproc.model.parsed import ReportedPersonFields, ReportFields
+from mailproc.reading.extract import extract_report
 
 DATA = Path(__file__).parent / "data" / "extract"
 FIXTURES = sorted(p.stem for p in DATA.glob("*.json"))

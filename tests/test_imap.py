@@ -18,10 +18,11 @@ import aiosmtplib
 import pytest
 from servers import DovecotServer, SmtpServer
 
-from mailproc.config import ImapConfig, MailboxConfig
-from mailproc.imap import ImapSource
-from mailproc.mailbox import MailboxError, open_source
-from mailproc.model import Folder
+from mailproc.adapters.imap import ImapSource
+from mailproc.adapters.mailbox import MailboxError
+from mailproc.adapters.sources import open_source
+from mailproc.config.settings import ImapConfig, MailboxConfig
+from mailproc.model.parsed import Folder
 
 
 def _mail(n: int, subject: str = "Report", sender: str = "alex@example.org") -> bytes:
@@ -213,8 +214,8 @@ def test_a_retried_scrubbed_copy_is_appended_once(
         dovecot: DovecotServer, source: ImapSource) -> None:
     """The scrubbed copy is what `scrub_raw` makes: LF line ends, which the server stores as
     CRLF; a retry must still recognise the copy the first attempt appended."""
-    from mailproc.parse import parse_message
-    from mailproc.scrub import scrub_raw
+    from mailproc.mail.parse import parse_message
+    from mailproc.mail.scrub import scrub_raw
 
     dovecot.append_many([_mail(1), _mail(2)])
     keys = [m.key for m in source.fetch_new(_never)]
@@ -236,7 +237,7 @@ def test_a_uidvalidity_change_during_a_retried_move_moves_nothing(
         dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """While a retry looks into the destination, the inbox is rebuilt (new UIDVALIDITY) and a
     new message takes UID 1: no old UID may now move or expunge it."""
-    import mailproc.imap as imap_module
+    import mailproc.adapters.imap as imap_module
 
     cfg = dovecot.imap_config(folders={"inbox": "Intake"})
     dovecot.append_many([_mail(1), _mail(2)], "Intake")

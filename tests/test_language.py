@@ -20,20 +20,20 @@ from langdetect import DetectorFactory
 from langdetect.detector_factory import PROFILES_DIRECTORY
 from libretranslate import LibreTranslateServer, fake_translation
 
-from mailproc.config import TranslationBackend, TranslationConfig
-from mailproc.detect import Detection, detect_language
-from mailproc.langprofiles import LazyFactory
-from mailproc.language import (
+from mailproc.adapters.translation import GuardedTranslator
+from mailproc.adapters.translators import (
     DeepTranslatorBackend,
-    GuardedTranslator,
     LibreTranslateClient,
-    Translation,
     TranslationError,
     build_translator,
+    mymemory_code,
     split_text,
 )
-from mailproc.parse import parse_message
-from mailproc.translate import mymemory_code
+from mailproc.config.settings import TranslationBackend, TranslationConfig
+from mailproc.mail.parse import parse_message
+from mailproc.model.parsed import Translation
+from mailproc.reading.detect import Detection, detect_language
+from mailproc.reading.langprofiles import LazyFactory
 
 SAMPLES = Path(__file__).resolve().parent.parent / "mailproc" / "samples"
 REPORT_ES = "Me acosaron en la conferencia."

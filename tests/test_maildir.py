@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from mailproc.config import MailboxConfig, MaildirFolders
-from mailproc.mailbox import Backoff, MailboxError, MaildirSource, deliver, open_source
-from mailproc.model import Folder
+from mailproc.adapters.mailbox import Backoff, MailboxError
+from mailproc.adapters.maildir import MaildirSource, deliver
+from mailproc.adapters.sources import open_source
+from mailproc.config.settings import MailboxConfig, MaildirFolders
+from mailproc.model.parsed import Folder
 
 
 def _mail(n: int) -> bytes:

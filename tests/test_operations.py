@@ -139,7 +139,7 @@ def test_sighup_with_a_broken_template_keeps_the_old_ones_and_tells_the_admin(
     config = write_config(tmp_path, mailbox={"maildir": str(tmp_path / "var" / "mail")},
                           outgoing=smtp_outgoing(smtp_server), templates_dir=str(templates),
                           alerts={"check_interval_seconds": 0.5})
-    from mailproc.mailbox import deliver
+    from mailproc.adapters.maildir import deliver
 
     with daemon(config) as proc:
         time.sleep(1.5)

@@ -1,4 +1,4 @@
-"""Golden tests for `mailproc.parse`: each tests/data/parse/NAME.eml against NAME.json.
+"""Golden tests for `mailproc.mail.parse`: each tests/data/parse/NAME.eml against NAME.json.
 
 The JSON holds what a reader of the message would check (subject, sender, body text or
 distinctive pieces of it, attachments, ids, date, defects). Keys absent from a JSON are not
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from mailproc.model import Address, ParsedMessage
-from mailproc.parse import UnparseableMessage, parse_message
+from mailproc.mail.parse import UnparseableMessage, parse_message
+from mailproc.model.parsed import Address, ParsedMessage
 
 DATA = Path(__file__).parent / "data"
 CASES = sorted((DATA / "parse").glob("*.eml"))

@@ -26,13 +26,14 @@ import pytest
 from harness import REPO, mail, mailproc, write_config
 from libretranslate import LibreTranslateServer
 
-from mailproc.app import App, build_app
-from mailproc.config import load_config
-from mailproc.mailbox import RawMessage, deliver
-from mailproc.pipeline import Handled
-from mailproc.prepare import Prepared, prepare_batch
-from mailproc.prepworker import ReaderProcess, settings_for
-from mailproc.storage import archive_path, sha256_hex
+from mailproc.adapters.mailbox import RawMessage
+from mailproc.adapters.maildir import deliver
+from mailproc.config.settings import load_config
+from mailproc.service.app import App, build_app
+from mailproc.service.pipeline import Handled
+from mailproc.service.prepare import Prepared, prepare_batch, settings_for
+from mailproc.service.reader import ReaderProcess
+from mailproc.store.files import archive_path
 
 CORPUS = REPO / "tests" / "data" / "corpus"
 ROUTES = {"sponsorship": "sponsors@example.org", "registration": "registration@example.org",
@@ -289,8 +290,8 @@ def _daemon_over_reports(root: Path, count: int, *, once: bool,
     import asyncio
     import io
 
-    from mailproc.daemon import Daemon
-    from mailproc.mailbox import open_source
+    from mailproc.adapters.sources import open_source
+    from mailproc.service.daemon import Daemon
 
     maildir = root / "var" / "mail"
     config = load_config(write_config(root, mailbox={"maildir": str(maildir)}))
@@ -310,7 +311,7 @@ def _daemon_over_reports(root: Path, count: int, *, once: bool,
 def test_a_backlog_is_read_in_growing_batches_so_the_first_acks_go_early(tmp_path: Path) -> None:
     """After a quiet inbox the first fetch takes FIRST_BATCH messages, then twice as many each
     time up to the configured batch: the first reports are answered before the backlog is read."""
-    from mailproc.daemon import FIRST_BATCH
+    from mailproc.service.daemon import FIRST_BATCH
 
     sizes: list[int] = []
     _daemon_over_reports(tmp_path, 400, once=True,
@@ -362,7 +363,7 @@ def test_a_fork_during_a_profile_load_leaves_the_child_a_clean_detector() -> Non
     half-built), the child must start both afresh, not detect with half the languages."""
     import langdetect.detector_factory as factory
 
-    from mailproc import detect
+    from mailproc.reading import detect
 
     saved = factory._factory
     half_built = factory.DetectorFactory()  # no profiles: every detection would fail
@@ -388,18 +389,19 @@ def test_the_reader_loads_no_configuration_models_and_warms_up_on_a_real_report(
     full report, so that the parser, language detection and field extraction are all loaded
     before the first batch."""
     code = ("import sys\n"
-            "from mailproc.detect import load_profiles\n"
-            "from mailproc.prepare import prepare_batch\n"
-            "from mailproc.prepworker import WARM_UP_SAMPLE, _warm_up\n"
+            "from mailproc.reading.detect import load_profiles\n"
+            "from mailproc.service.prepare import prepare_batch\n"
+            "from mailproc.service.reader import WARM_UP_SAMPLE, _warm_up\n"
             "_warm_up()\n"
-            "print(sorted(m for m in ('mailproc.config', 'yaml', 'pydantic', 'mailproc.model',\n"
-            "    'mailproc.parse', 'mailproc.extract') if m in sys.modules))\n")
+            "print(sorted(m for m in ('mailproc.config.settings', 'yaml', 'pydantic',\n"
+            "    'mailproc.model.records', 'mailproc.mail.parse', 'mailproc.reading.extract')\n"
+            "    if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=REPO)
-    assert done.stdout.split("\n")[0] == "['mailproc.extract', 'mailproc.parse']"
+    assert done.stdout.split("\n")[0] == "['mailproc.mail.parse', 'mailproc.reading.extract']"
 
-    from mailproc.prepare import Settings, prepare
-    from mailproc.prepworker import WARM_UP_SAMPLE
+    from mailproc.service.prepare import Settings, prepare
+    from mailproc.service.reader import WARM_UP_SAMPLE
 
     data = WARM_UP_SAMPLE.read_bytes()
     got = prepare(RawMessage("k", data), Settings("conduct@example.org", ("en",), len(data),
@@ -420,60 +422,13 @@ def test_the_console_script_collects_garbage_again_once_the_daemon_has_started(
                           "He followed me to the hotel and keeps sending messages."))
     code = ("import gc, sys\n"
             f"sys.argv = ['mailproc', '--config', {str(config)!r}, 'run', '--once']\n"
-            "from mailproc.launch import main\n"
+            "from mailproc.cli.launch import main\n"
             "code = main()\n"
             "print('collector', code, gc.isenabled(), gc.get_freeze_count() > 1000)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False, cwd=REPO, timeout=60)
     assert "report" in done.stdout, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "collector 0 True True"
-
-
-def test_the_reader_holds_the_next_batch_while_the_daemon_handles_one(tmp_path: Path) -> None:
-    """ReadAhead hands the reader batch k+1 before it returns batch k, so the reader archives
-    and reads k+1 while the daemon decides k; a failed move drops what the reader held, and
-    the next round fetches it again, in step with the reader."""
-    from mailproc.mailbox import MailboxError
-    from mailproc.readahead import ReadAhead
-
-    inbox = _raws()[:9]
-    done: set[str] = set()
-
-    def fetch(skip: Callable[[str], bool]) -> list[RawMessage]:
-        return [r for r in inbox if not skip(r.key) and r.key not in done][:3]
-
-    def archived(batch: list[RawMessage]) -> bool:
-        return all(archive_path(app.config.data_dir, sha).exists()
-                   for sha in (sha256_hex(r.data) for r in batch))
-
-    def fail() -> None:
-        raise MailboxError("the server went away")
-
-    reader, app = _reader_then_app(tmp_path)
-    try:
-        ahead = ReadAhead(reader, app.store, fetch)
-        first, prepared = ahead.advance(lambda: None, set())
-        assert first == inbox[:3] and prepared is not None and set(prepared) == {
-            r.key for r in first}
-        deadline = time.monotonic() + 10
-        while not archived(inbox[3:6]) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert archived(inbox[3:6])  # the reader took the next batch without being asked
-        done.update(r.key for r in first)  # as if committed
-
-        with pytest.raises(MailboxError):
-            ahead.advance(fail, set())
-        second, prepared = ahead.advance(lambda: None, set())  # fetched again after the error
-        assert second == inbox[3:6] and prepared is not None and set(prepared) == {
-            r.key for r in second}
-        done.update(r.key for r in second)
-        third, prepared = ahead.advance(lambda: None, {r.key for r in second})
-        assert third == inbox[6:9] and prepared is not None
-        done.update(r.key for r in third)
-        assert ahead.advance(lambda: None, set()) == ([], {})
-    finally:
-        reader.close()
-        app.close()
 
 
 @pytest.mark.parametrize(("argv", "command"), [
@@ -487,6 +442,6 @@ def test_the_reader_holds_the_next_batch_while_the_daemon_handles_one(tmp_path: 
 def test_the_console_script_forks_and_pauses_collection_only_for_run(
         argv: list[str], command: str | None) -> None:
     """The script decides before argparse is imported; `mailproc show run` is not a daemon."""
-    from mailproc.prepworker import command_of
+    from mailproc.service.reader import command_of
 
     assert command_of(argv) == command

@@ -12,8 +12,8 @@ import pytest
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from mailproc.render import SAMPLE_CONTEXTS, Renderer, TemplateProblem, format_date
-from mailproc.yamlsource import ConfigError
+from mailproc.config.yamlsource import ConfigError
+from mailproc.mail.templates import SAMPLE_CONTEXTS, Renderer, TemplateProblem, format_date
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ACK_LANGUAGES = ["de", "en", "es", "fr", "pt"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mailproc.render import SAMPLE_CONTEXTS, Renderer
-from mailproc.yamlsource import ConfigError
+from mailproc.config.yamlsource import ConfigError
+from mailproc.mail.templates import SAMPLE_CONTEXTS, Renderer
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from mailproc.htmltext import html_to_text
-from mailproc.replytext import ReplyText, new_text
+from mailproc.mail.htmltext import html_to_text
+from mailproc.mail.replytext import ReplyText, new_text
 
 REPLIES = Path(__file__).parent / "data" / "replies"
 CASES = sorted(REPLIES.glob("*.json"))

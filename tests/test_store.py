@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mailproc.model import Case, DiaryEntry, Folder, Outcome, Outgoing
-from mailproc.storage import StoreLocked, atomic_write
-from mailproc.store import Done, Store, Transaction, dump_txn
+from mailproc.model.parsed import Folder, Outcome
+from mailproc.model.records import Case, DiaryEntry, Outgoing
+from mailproc.store.files import StoreLocked, atomic_write
+from mailproc.store.store import Done, Store, Transaction, dump_txn
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

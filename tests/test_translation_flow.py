@@ -17,7 +17,7 @@ from typing import Any
 from harness import mail, mailproc, show, write_config
 from libretranslate import LibreTranslateServer
 
-from mailproc.mailbox import deliver
+from mailproc.adapters.maildir import deliver
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 

@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from harness import REPO
 
-from mailproc.config import load_config
-from mailproc.model import normalise_email
-from mailproc.parse import parse_message
-from mailproc.triage import (
+from mailproc.config.settings import load_config
+from mailproc.config.yamlsource import ConfigError
+from mailproc.mail.parse import parse_message
+from mailproc.model.parsed import normalise_email
+from mailproc.triage.evaluate import (
     RuleSet,
     TriageDecision,
     TriageInput,
@@ -28,7 +29,6 @@ from mailproc.triage import (
     evaluate,
     load_rules,
 )
-from mailproc.yamlsource import ConfigError
 
 DATA = REPO / "tests" / "data" / "triage"
 CORPUS = REPO / "tests" / "data" / "corpus"

@@ -20,7 +20,7 @@ from typing import Any
 
 from harness import ADMIN, REPO, imap_mailbox, mail, mailproc, smtp_outgoing, write_config
 
-from mailproc.mailbox import deliver
+from mailproc.adapters.maildir import deliver
 
 CORPUS = REPO / "tests" / "data" / "corpus"
 ROUTES = {"sponsorship": "sponsors@example.org", "registration": "registration@example.org",

@@ -19,9 +19,9 @@ import pytest
 from harness import mail, mailproc, write_config
 from servers import DovecotServer, SmtpServer
 
-from mailproc.imap import ImapSource
-from mailproc.imapauth import Credentials
-from mailproc.mailbox import MailboxError
+from mailproc.adapters.imap import ImapSource
+from mailproc.adapters.imapauth import Credentials
+from mailproc.adapters.mailbox import MailboxError
 
 
 def _token_command(tmp_path: Path, body: str = 'print(f"token-{n}")') -> list[str]:

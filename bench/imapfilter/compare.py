@@ -18,9 +18,9 @@ from pathlib import Path
 from equivalent import lua_config
 from servers import DovecotServer, find_dovecot
 
-from mailproc.parse import parse_message
-from mailproc.routing import triage_input
-from mailproc.triage import RuleSet, evaluate
+from mailproc.cases.routing import triage_input
+from mailproc.mail.parse import parse_message
+from mailproc.triage.evaluate import RuleSet, evaluate
 
 APPEND_CHUNK = 500  # one MULTIAPPEND per chunk: seeding at thousands of messages a second
 BATCH = 200  # mailproc's default IMAP batch size, used by the rules-only run as well

@@ -1,0 +1,69 @@
+"""Where outgoing mail goes: the delivery interface, its error, and the file outbox.
+
+A delivery offers one or more lanes; `adapters.outbox` sends a flush's mail over all of them
+at once. A lane is one connection (SMTP, `mailproc.adapters.smtp`) or the outbox directory itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from mailproc.model.records import Outgoing
+from mailproc.store.files import sync_filesystem
+
+
+class DeliveryError(Exception):
+    """A mail could not be delivered now; it stays queued and is retried."""
+
+
+class ServerUnreachable(DeliveryError):
+    """No connection could be made: the other mail of this flush is not tried either."""
+
+
+class LaneRefused(DeliveryError):
+    """The server allows no more sessions at once (Exchange Online: three per mailbox): the
+    mail goes back to the queue untouched and this lane rests until the next flush."""
+
+
+class Lane(Protocol):
+    async def deliver(self, mail: Outgoing) -> None: ...
+
+
+class Delivery(Protocol):
+    kind: str
+
+    def lanes(self, wanted: int) -> Sequence[Lane]: ...
+
+    async def close(self) -> None: ...
+
+
+class FileDelivery:
+    """The embedded default: one .eml per outgoing mail in a directory."""
+
+    kind = "file"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    async def deliver(self, mail: Outgoing) -> None:
+        stamp = mail.queued_at.strftime("%Y%m%dT%H%M%S")
+        name = f"{stamp}-{mail.purpose}-{mail.id.split('@')[0]}.eml"
+        tmp = self.directory / f".{name}.tmp"
+        try:  # made durable for the whole group by `sync` before the queue forgets them
+            tmp.write_bytes(mail.raw.encode("utf-8"))
+            os.replace(tmp, self.directory / name)
+        except OSError as exc:
+            raise DeliveryError(f"cannot write outbox file: {exc.strerror}") from exc
+
+    def lanes(self, wanted: int) -> Sequence[Lane]:
+        return [self]  # one directory: more writers would not be faster
+
+    async def close(self) -> None:
+        return None
+
+    def sync(self) -> None:
+        sync_filesystem(self.directory)

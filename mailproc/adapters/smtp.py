@@ -1,0 +1,166 @@
+"""SMTP delivery with aiosmtplib: connections reused for a whole flush, several in parallel.
+
+A new connection per mail (connect, EHLO, STARTTLS, AUTH) cost more than composing the mail;
+one lane (`SmtpLane`) keeps its connection for a flush and closes it at the end, after
+`mails_per_connection` mails and after any error, so a broken session never carries over. A
+flush uses up to `connections` lanes at once: the round trips of one (MAIL, RCPT, DATA) overlap
+those of the others. TLS is always explicit: aiosmtplib's default (`start_tls=None`) silently
+sends in clear to a server without STARTTLS. Refused recipients come back in aiosmtplib's
+result without an exception: checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+import aiosmtplib
+
+from mailproc.adapters.delivery import DeliveryError, Lane, LaneRefused, ServerUnreachable
+from mailproc.adapters.oauth import TokenError, read_access_token, redact
+from mailproc.config.settings import SmtpConfig, TlsMode
+from mailproc.model.records import Outgoing
+
+
+class SmtpDelivery:
+    """Up to `smtp.connections` lanes, created when a flush first needs them."""
+
+    kind = "smtp"
+
+    def __init__(self, cfg: SmtpConfig) -> None:
+        self.cfg = cfg
+        self._lanes: list[SmtpLane] = []
+
+    def lanes(self, wanted: int) -> Sequence[Lane]:
+        count = max(1, min(wanted, self.cfg.connections))
+        while len(self._lanes) < count:
+            self._lanes.append(SmtpLane(self.cfg))
+        return self._lanes[:count]
+
+    async def close(self) -> None:
+        await asyncio.gather(*(lane.close() for lane in self._lanes))
+
+
+CONNECTION_ERRORS = (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
+                     aiosmtplib.SMTPTimeoutError, OSError, ssl.SSLError, TimeoutError)
+
+
+class SmtpLane:
+    """One SMTP connection, opened on first use and reused (see the module docstring)."""
+
+    def __init__(self, cfg: SmtpConfig) -> None:
+        self.cfg = cfg
+        self._client: aiosmtplib.SMTP | None = None
+        self._carried = 0  # mails accepted on the current connection
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        await self.close()
+        cfg = self.cfg
+        token = await self._token()
+        client = aiosmtplib.SMTP(
+            hostname=cfg.host, port=cfg.port, username=cfg.username,
+            password=cfg.password.reveal() if cfg.password and token is None else None,
+            oauth_token_generator=None if token is None else _constant(token),
+            use_tls=cfg.tls is TlsMode.IMPLICIT, start_tls=cfg.tls is TlsMode.STARTTLS,
+            timeout=cfg.timeout_seconds)
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, *CONNECTION_ERRORS) as exc:
+            client.close()
+            message = _safe(str(exc))
+            if token is not None:
+                message = redact(message, (token,))
+            raise ServerUnreachable(f"{type(exc).__name__}: {message}") from exc
+        self._client, self._carried = client, 0
+        return client
+
+    async def _token(self) -> str | None:
+        """XOAUTH2: a fresh access token for this connection (a command may take a while)."""
+        cfg = self.cfg
+        if cfg.auth != "xoauth2":
+            return None
+        if cfg.oauth2_token is None:
+            raise ServerUnreachable("SMTP auth xoauth2 needs oauth2_token: in the config")
+        try:
+            return await asyncio.to_thread(read_access_token, cfg.oauth2_token,
+                                           "SMTP oauth2_token")
+        except TokenError as exc:  # no login possible: the rest of the flush waits as well
+            raise ServerUnreachable(str(exc)) from exc
+
+    async def deliver(self, mail: Outgoing) -> None:
+        reused = self._client is not None and self._client.is_connected
+        try:
+            await self._send(mail)
+        except _Disconnected as exc:
+            if not reused:
+                raise DeliveryError(str(exc)) from exc
+            # The server closed a connection that had carried mail already (a per-connection
+            # limit, an idle timeout): once more on a fresh one.
+            try:
+                await self._send(mail)
+            except _Disconnected as again:
+                raise DeliveryError(str(again)) from again
+
+    async def _send(self, mail: Outgoing) -> None:
+        client = await self._connection()
+        try:
+            errors, _reply = await client.sendmail(mail.mail_from, mail.recipients,
+                                                   mail.raw.encode("utf-8"))
+        except CONNECTION_ERRORS as exc:
+            await self.close()
+            raise _Disconnected(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
+        except aiosmtplib.SMTPRecipientsRefused as exc:  # aiosmtplib has sent RSET
+            raise _refused(e.code for e in exc.recipients) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421:  # the server is closing the session
+                await self.close()
+                raise _Disconnected(f"{exc.code} {_safe(exc.message)}") from exc
+            if exc.code == 432:  # "concurrent connections limit exceeded" (Exchange Online)
+                await self.close()
+                raise LaneRefused(f"{exc.code} {_safe(exc.message)}") from exc
+            raise DeliveryError(f"{type(exc).__name__}: {exc.code} "
+                                f"{_safe(exc.message)}") from exc
+        except aiosmtplib.SMTPException as exc:
+            await self.close()
+            raise DeliveryError(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
+        self._carried += 1
+        if self._carried >= self.cfg.mails_per_connection:
+            await self.close()
+        if errors:
+            raise _refused(code for code, _msg in errors.values())
+
+    async def close(self) -> None:
+        """End the session politely (QUIT); a connection already gone is simply dropped."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            if client.is_connected:
+                await client.quit()
+        except (aiosmtplib.SMTPException, *CONNECTION_ERRORS):
+            client.close()
+
+
+def _refused(codes: Iterable[int]) -> DeliveryError:
+    """Some recipient was refused (the mail stays queued): the reply codes, no addresses."""
+    return DeliveryError(f"recipient refused ({', '.join(sorted({str(c) for c in codes}))})")
+
+
+def _constant(token: str) -> Callable[[], Awaitable[str]]:
+    async def generate() -> str:
+        return token
+
+    return generate
+
+
+class _Disconnected(Exception):
+    """The connection broke under a mail (the mail may be retried on a new one)."""
+
+
+def _safe(text: str) -> str:
+    """Server messages can echo addresses: keep only the first words, without any '@'."""
+    words = [w for w in text.split()[:8] if "@" not in w]
+    return " ".join(words)

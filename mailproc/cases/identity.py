@@ -1,0 +1,53 @@
+"""Who a case is about, as keyed hashes: escrow matching and related-case lookups (pure).
+
+Identifiers of a reported person (email, handle, name) are normalised and hashed with HMAC and
+a pepper that lives outside the case files, so the index alone does not reveal who was named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+
+from mailproc.model.parsed import normalise_email
+from mailproc.model.records import Case, ReportedPerson
+
+
+def _name(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", plain)).strip()
+
+
+def normalised(person: ReportedPerson) -> list[str]:
+    """The comparable forms of one person: email:…, handle:…, name:… (two words or more)."""
+    out = []
+    if person.email:
+        out.append("email:" + normalise_email(person.email))
+    if person.handle:
+        out.append("handle:" + person.handle.lstrip("@").casefold())
+    if person.name and len(_name(person.name).split()) >= 2:  # a first name alone is no match
+        out.append("name:" + _name(person.name))
+    return out
+
+
+def keyed(value: str, pepper: bytes) -> str:
+    return hmac.new(pepper, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def identifiers(case: Case, pepper: bytes) -> list[str]:
+    """The keyed identifiers of everyone the case reports, sorted, without repeats."""
+    return sorted({keyed(v, pepper) for p in case.reported for v in normalised(p)})
+
+
+def matches_member(person: ReportedPerson, email: str, name: str, aliases: list[str],
+                   handles: list[str]) -> bool:
+    """Whether a reported person is this committee member (automatic recusal)."""
+    theirs = set(normalised(person))
+    mine = {"email:" + normalise_email(e) for e in [email, *aliases]}
+    mine |= {"handle:" + h.lstrip("@").casefold() for h in handles}
+    if len(_name(name).split()) >= 2:
+        mine.add("name:" + _name(name))
+    return bool(theirs & mine)

@@ -1,0 +1,185 @@
+"""The pure core of intake: one message plus gathered facts and current state -> a Decision.
+
+No I/O and no clock: `now`, randomness and the rendered-template source come in through
+`Context`; what to do comes out as data (the case, diary entries, queued mail, the folder).
+Order (DESIGN.md): machine mail (see `classify`) -> committee mail -> follow-up to a known case
+-> triage rules (a later issue) -> a new report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from mailproc.config.settings import Config
+from mailproc.mail.compose import MailSpec, build_mail, new_message_id
+from mailproc.mail.templates import Renderer
+from mailproc.model.parsed import Address, Folder, Outcome, ParsedMessage, normalise_email
+from mailproc.model.records import Case, DiaryEntry, Followup, Outgoing
+
+
+class StateView(Protocol):
+    """What the core may read of the store (a read-only view, batch-aware)."""
+
+    def case_for_message(self, message_id: str) -> str | None: ...
+    def get_case(self, case_id: str) -> Case | None: ...
+    def counter(self, name: str) -> int: ...
+    def code_name_taken(self, name: str) -> bool: ...
+    def acks_on(self, sender_hash: str, day: str) -> int: ...
+    def related_cases(self, identifiers: list[str]) -> list[Case]: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    config: Config
+    renderer: Renderer
+    now: datetime
+    rng: random.Random
+    pepper: bytes  # keys the sender hashes kept for rate limits (never plain addresses)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    key: str
+    sha256: str
+    message: ParsedMessage
+
+
+@dataclass
+class Decision:
+    """Everything one message changes. Applied by the pipeline in one store commit."""
+
+    key: str
+    sha256: str
+    message_id: str | None
+    outcome: Outcome
+    folder: Folder
+    reason: str
+    case: Case | None = None  # the case as changed by this message
+    related_case: str | None = None  # the case it concerns when it does not change it
+    diary: list[DiaryEntry] = field(default_factory=list)
+    outgoing: list[Outgoing] = field(default_factory=list)
+    message_index: dict[str, str] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    ack_to: str | None = None
+    scrub_archive: bool = False
+    language: str | None = None
+    routed: dict[str, str] | None = None  # for the digest: sender domain, subject, rule
+
+    @property
+    def case_id(self) -> str | None:
+        return self.case.id if self.case is not None else self.related_case
+
+
+def sender_hash(email: str, pepper: bytes) -> str:
+    """A keyed hash of an address: usable for counting, useless for recovering it."""
+    return hmac.new(pepper, normalise_email(email).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def thread_root(case_id: str, domain: str) -> str:
+    """A Message-ID that no mail has but every case mail references, so clients thread it."""
+    return f"case.{case_id.lower()}@{domain}"
+
+
+def outgoing_mail(spec: MailSpec, case_id: str | None, purpose: str, ctx: Context) -> Outgoing:
+    """Queue-ready mail with a fresh Message-ID."""
+    config = ctx.config
+    mid = new_message_id(ctx.rng, config.message_id_domain)
+    sender = config.conduct_address
+    spec = MailSpec(**{**spec.__dict__, "from_name": spec.from_name or config.committee_name})
+    return Outgoing(id=mid, case_id=case_id, purpose=purpose, mail_from=sender,
+                    recipients=[a.email for a in spec.to],
+                    raw=build_mail(spec, sender, mid, ctx.now), queued_at=ctx.now)
+
+
+def dropped(inbound_key: str, sha: str, message_id: str | None, reason: str) -> Decision:
+    """Machine mail: kept in the archive, moved to junk, never answered."""
+    return Decision(inbound_key, sha, message_id, Outcome.DROPPED, Folder.JUNK, reason)
+
+
+def quarantined(key: str, sha: str, message_id: str | None, reason: str,
+                ctx: Context) -> Decision:
+    """Mail that could not be handled: kept for a human, the admin told (without content)."""
+    decision = Decision(key, sha, message_id, Outcome.QUARANTINED, Folder.QUARANTINE, reason)
+    admin = ctx.config.admin_address
+    if admin and ctx.renderer.has("quarantine_alert", "en"):
+        rendered = ctx.renderer.render("quarantine_alert", "en", {
+            "reason": reason, "sha256": sha, "received_at": format_time(ctx.now, ctx.config),
+            "folder": ctx.config.mailbox_folder_name(Folder.QUARANTINE)})
+        spec = MailSpec(to=(Address("", admin),), subject=rendered.subject, body=rendered.body)
+        decision.outgoing.append(outgoing_mail(spec, None, "quarantine-alert", ctx))
+    return decision
+
+
+def format_time(when: datetime, config: Config) -> str:
+    """A timestamp as people read it, in the committee's time zone."""
+    return when.astimezone(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def case_brief(case: Case, config: Config) -> dict[str, object]:
+    """What committee mail shows of a case: never content, never the reporter."""
+    return {"id": case.id, "code_name": case.code_name, "status": case.status.value,
+            "received_at": format_time(case.received_at, config),
+            "urgent": case.triage.urgent}
+
+
+# --------------------------------------------------------------------------- routing
+
+
+def _tag_pattern(prefix: str) -> re.Pattern[str]:
+    return re.compile(rf"\[({re.escape(prefix)}-\d{{4}}-\d{{4,}})\]")
+
+
+def thread_case(msg: ParsedMessage, state: StateView, config: Config) -> Case | None:
+    """The case a message belongs to: by its references, or by subject tag from the reporter."""
+    for mid in (*msg.in_reply_to, *reversed(msg.references)):
+        case_id = state.case_for_message(mid)
+        if case_id:
+            return state.get_case(case_id)
+    match = _tag_pattern(config.case_prefix).search(msg.subject)
+    if match and msg.from_ is not None:
+        case = state.get_case(match.group(1))
+        if case and case.reporter.email and \
+                normalise_email(case.reporter.email) == normalise_email(msg.from_.email):
+            return case
+    return None
+
+
+def route(inbound: Inbound, state: StateView, ctx: Context) -> Decision | None:
+    """A follow-up to a known case; None when the message is (so far) a new report."""
+    case = thread_case(inbound.message, state, ctx.config)
+    if case is not None:
+        return _followup(inbound, case, ctx)
+    return None
+
+
+def _followup(inbound: Inbound, case: Case, ctx: Context) -> Decision:
+    msg = inbound.message
+    d = Decision(inbound.key, inbound.sha256, msg.message_id, Outcome.FOLLOWUP,
+                 Folder.PROCESSED, "thread", language=case.language)
+    updated = case.model_copy(deep=True)
+    updated.followups.append(Followup(at=ctx.now, sha256=inbound.sha256, text=msg.text))
+    d.case = updated
+    d.diary.append(DiaryEntry(case_id=case.id, at=ctx.now, kind="followup",
+                              detail=f"{len(msg.text)} characters, "
+                                     f"{len(msg.attachments)} attachments",
+                              message_sha256=inbound.sha256))
+    _index(d, updated, msg.message_id)
+    return d
+
+
+def _index(d: Decision, case: Case, message_id: str | None) -> None:
+    if message_id:
+        d.message_index[message_id] = case.id
+        if d.case is not None and message_id not in d.case.message_ids:
+            d.case.message_ids.append(message_id)
+
+
+CaseOpener = Callable[[Inbound, StateView, Context], Decision]

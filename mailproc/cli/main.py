@@ -1,0 +1,296 @@
+"""The `mailproc` command: check, run, cases, show.
+
+Exit codes: 0 fine; 1 the run hit a mailbox it could not reach (--once); 2 bad configuration,
+templates, arguments, or a data directory held by another daemon. Problems with files print one
+per line as `file:line: key.path: what is wrong`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from mailproc.config.settings import Config, config_path, load_config
+from mailproc.config.yamlsource import ConfigError
+from mailproc.mail.templates import Renderer
+from mailproc.model.records import Case
+from mailproc.service.logsetup import setup_logging
+from mailproc.store.files import StoreLocked
+from mailproc.store.store import Store
+
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(config_path(args.config))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    handler = {"check": cmd_check, "run": cmd_run, "cases": cmd_cases, "show": cmd_show,
+               "status": cmd_status, "triage": cmd_triage, "diary": cmd_diary,
+               "verify": cmd_verify, "members": cmd_members}
+    try:
+        return handler[args.command](config, args, sys.stdout)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    except StoreLocked as exc:
+        print(f"mailproc: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mailproc", description=__doc__.splitlines()[0])
+    p.add_argument("--config", type=Path, default=None,
+                   help="config file (default: $MAILPROC_CONFIG or rules/config.yaml)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="validate the config and every template; exit 0 or 2")
+    run = sub.add_parser("run", help="run the daemon")
+    run.add_argument("--once", action="store_true",
+                     help="process everything waiting, deliver the outbox, exit")
+    run.add_argument("--demo", action="store_true",
+                     help="on first start, put sample mails into an empty Maildir")
+    run.add_argument("--log-level", default=None, help="overrides logging.level of the config")
+    triage = sub.add_parser("triage", help="dry run: what would happen to these messages")
+    triage.add_argument("paths", nargs="*", type=Path, help=".eml files or directories")
+    triage.add_argument("--maildir", type=Path, default=None)
+    triage.add_argument("--imap-folder", default=None)
+    triage.add_argument("--explain", action="store_true", help="every rule and why")
+    triage.add_argument("--json", action="store_true")
+    triage.add_argument("--dry-run", action="store_true", help="(always: it changes nothing)")
+    triage.add_argument("--no-translate", action="store_true")
+    diary = sub.add_parser("diary", help="a case's diary, oldest first")
+    diary.add_argument("case_id")
+    diary.add_argument("--json", action="store_true")
+    sub.add_parser("verify", help="check every case diary's hash chain; exit 0 or 1")
+    members = sub.add_parser("members", help="committee membership")
+    members.add_argument("action", choices=["remove", "list"])
+    members.add_argument("email", nargs="?")
+    status = sub.add_parser("status", help="health for monitoring: exit 0 healthy, 1 degraded, "
+                                           "2 down")
+    status.add_argument("--json", action="store_true")
+    cases = sub.add_parser("cases", help="the master log of cases")
+    cases.add_argument("--json", action="store_true")
+    show = sub.add_parser("show", help="one case record")
+    show.add_argument("case_id")
+    show.add_argument("--json", action="store_true")
+    return p
+
+
+def cmd_check(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from mailproc.service.app import load_triage
+
+    problems: list[object] = []
+    try:
+        load_triage(config)
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        problems += Renderer(config.templates_dir).check()
+    except ConfigError as exc:
+        problems += exc.problems
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return EXIT_CONFIG
+    out.write(f"ok: {config.source}, {config.triage_rules} and templates in "
+              f"{config.templates_dir}\n")
+    return 0
+
+
+def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from mailproc.service.reader import start_reader
+
+    setup_logging(args.log_level or config.logging.level, config.logging.format)
+    # First of all: forked before any thread, lock or socket exists, and early enough that it
+    # has loaded what it needs by the time the first batch is fetched.
+    reader = start_reader(config)
+    from mailproc.adapters.sources import open_source
+    from mailproc.cli.demo import seed_demo
+    from mailproc.service.app import build_app
+    from mailproc.service.daemon import Daemon
+
+    try:
+        app = build_app(config, reader_process=reader is not None)
+    except BaseException:
+        if reader is not None:
+            reader.close()
+        raise
+    try:
+        if args.demo:
+            seeded = seed_demo(config)
+            if seeded:
+                out.write(f"mailproc: first start, put {seeded} sample mails into "
+                          f"{config.mailbox.maildir}/new\n")
+        out.write(_banner(config, args.once))
+        out.flush()
+        daemon = Daemon(app, open_source(config.mailbox), out, once=args.once, reader=reader)
+        return asyncio.run(daemon.run())
+    finally:
+        if reader is not None:
+            reader.close()
+        app.close()
+
+
+def _banner(config: Config, once: bool) -> str:
+    box = config.mailbox
+    imap_host = box.imap.host if box.imap else ""
+    source = f"Maildir {box.maildir}" if box.maildir else f"IMAP {imap_host}"
+    dest = (f"files in {config.outgoing.outbox_dir}" if config.outgoing.outbox_dir
+            else f"SMTP {config.outgoing.smtp.host if config.outgoing.smtp else ''}")
+    tail = "processing what is waiting" if once else "watching for new mail; Ctrl-C to stop"
+    return f"mailproc: reading {source}; outgoing mail to {dest}; {tail}\n" \
+           f"{'outcome':<12} {'case':<16} {'lang':<5} reason\n"
+
+
+def _open_read_only(config: Config) -> Store:
+    store = Store(config.data_dir, read_only=True)
+    store.open()
+    return store
+
+
+MASTER_LOG_KEYS = ("id", "received_at", "status", "language", "about", "urgent")
+
+
+def master_log_row(case: Case) -> dict[str, object]:
+    """One row of the master incident log (seed 002): reporter, about, kind, risk, lead."""
+    about = ", ".join(p.name or p.handle or p.email or "?" for p in case.reported) or "-"
+    risk = case.risk
+    return {"id": case.id, "code_name": case.code_name,
+            "received_at": case.received_at.isoformat(), "status": case.status.value,
+            "language": case.language, "about": about, "urgent": case.triage.urgent,
+            "priority": case.triage.priority, "kind": case.kind,
+            "summary": case.summary or case.triage.category,
+            "risk": (f"{risk.impact} * {risk.likelihood} = {risk.score}"
+                     if risk.score is not None else None),
+            "lead": case.owners.lead,
+            "reporter": "anonymous" if case.reporter.anonymous else (
+                case.reporter.name or case.reporter.email or "-")}
+
+
+def cmd_cases(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    rows = [master_log_row(c) for c in _open_read_only(config).all_cases()]
+    if args.json:
+        out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    out.write(f"{'id':<15} {'received':<11} {'status':<13} {'lang':<4} {'urgent':<6} "
+              f"{'reporter':<18} {'about':<18} {'kind':<12} {'risk':<10} {'lead':<20} "
+              "summary\n")
+    for r in rows:
+        out.write(f"{r['id']!s:<15} {str(r['received_at'])[:10]:<11} {r['status']!s:<13} "
+                  f"{r['language'] or '-'!s:<4} {'URGENT' if r['urgent'] else '':<6} "
+                  f"{str(r['reporter'])[:18]:<18} {str(r['about'])[:18]:<18} "
+                  f"{r['kind'] or '-'!s:<12} {r['risk'] or '-'!s:<10} {r['lead'] or '-'!s:<20} "
+                  f"{r['summary'] or '-'}\n")
+    return 0
+
+
+def cmd_show(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    case = _open_read_only(config).get_case(args.case_id.upper())
+    if case is None:
+        print(f"mailproc: no case {args.case_id}", file=sys.stderr)
+        return 1
+    record = case.model_dump(mode="json")
+    if args.json:
+        out.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    for key, value in record.items():
+        if key in ("original_text", "translated_text") and value:
+            out.write(f"{key}:\n  " + str(value).replace("\n", "\n  ") + "\n")
+        elif value not in (None, [], {}, ""):
+            out.write(f"{key}: {json.dumps(value, ensure_ascii=False)}\n")
+    return 0
+
+
+def cmd_diary(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    store = _open_read_only(config)
+    case_id = args.case_id.upper()
+    if store.get_case(case_id) is None:
+        print(f"mailproc: no case {args.case_id}", file=sys.stderr)
+        return 1
+    entries = store.diary(case_id)
+    if args.json:
+        out.write(json.dumps([e.model_dump(mode="json") for e in entries], indent=2,
+                             ensure_ascii=False) + "\n")
+        return 0
+    for e in entries:
+        out.write(f"{e.at.isoformat(timespec='seconds')}  {e.kind:<20} {e.actor:<24} "
+                  f"{e.detail}\n")
+    return 0
+
+
+def cmd_verify(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    problems = _open_read_only(config).verify()
+    for problem in problems:
+        out.write(f"BROKEN {problem}\n")
+    if not problems:
+        out.write("ok: every case diary's hash chain is intact\n")
+    return 1 if problems else 0
+
+
+def cmd_members(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from mailproc.store.revocation import Revocations
+
+    revoked = Revocations(config.data_dir)
+    if args.action == "list":
+        gone = revoked.emails()
+        for m in config.roster:
+            flags = (" (chair)" if m.chair else "") + (" REMOVED" if m.email.lower() in gone
+                                                     else "")
+            out.write(f"{m.email:<32} {m.name}{flags}\n")
+        return 0
+    if not args.email or config.member_by_email(args.email) is None:
+        print("mailproc: give the email of a roster member to remove", file=sys.stderr)
+        return EXIT_CONFIG
+    revoked.add(args.email)
+    out.write(f"{args.email}: removed now (no more mail, commands refused); also delete them "
+              "from the roster in the config file\n")
+    return 0
+
+
+def cmd_triage(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from mailproc.cli.dryrun import messages_from, run_triage
+
+    if not (args.paths or args.maildir or args.imap_folder):
+        print("mailproc triage: give .eml files, a directory, --maildir or --imap-folder",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    raws = messages_from(args.paths, args.maildir, args.imap_folder, config)
+    return run_triage(config, raws, explain=args.explain, as_json=args.json,
+                      translate=not args.no_translate, out=out)
+
+
+def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from mailproc.service.app import utc_now
+    from mailproc.service.health import Snapshot, judge
+    from mailproc.store.files import DataDirLock
+
+    snapshot = None
+    path = config.data_dir / "status.json"
+    if path.exists():
+        snapshot = Snapshot.from_json(json.loads(path.read_text()))
+    alive = DataDirLock(config.data_dir).held_elsewhere()
+    store = _open_read_only(config)
+    status = judge(snapshot, alive, store.pending_outgoing(), store.quarantined(),
+                   store.all_cases(), config, utc_now())
+    word = {0: "healthy", 1: "degraded", 2: "down"}[status.code]
+    if args.json:
+        out.write(json.dumps({"status": word, "code": status.code, "problems": status.problems,
+                              **status.report}, indent=2) + "\n")
+        return status.code
+    out.write(f"mailproc: {word}\n")
+    for problem in status.problems:
+        out.write(f"  - {problem}\n")
+    for key, value in status.report.items():
+        out.write(f"{key}: {json.dumps(value)}\n")
+    return status.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Outgoing mail as data: build the RFC 5322 text of one message from a spec (pure).
+
+Every message carries our Message-ID (`mailproc.<random>@<conduct domain>`), the case tag in the
+subject (the templates put it there), In-Reply-To/References for threading, `Auto-Submitted`
+(RFC 3834) and our loop header, so that our own mail coming back is recognised and dropped.
+
+Plain text mail without attachments (acknowledgements, notices, updates: nearly all of it) is
+written directly, in ~0.03 ms where `EmailMessage` with the SMTP policy takes ~1.5 ms (its
+header folding is the slow part). RFC 2047 words are written here (the stdlib's `email.header`
+is quadratic in the length of a non-ASCII subject); quoted-printable is `binascii.b2a_qp`.
+Anything else (attachments, internationalised addresses, long non-ASCII display names) goes
+through `EmailMessage`. tests/test_compose.py shows both parse to the same message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.policy import SMTP, default
+from email.utils import format_datetime, formataddr
+
+from mailproc.mail.machine import LOOP_HEADER, MESSAGE_ID_PREFIX
+from mailproc.model.parsed import Address
+
+
+@dataclass(frozen=True)
+class MailSpec:
+    to: tuple[Address, ...]
+    subject: str
+    body: str
+    auto_submitted: str = "auto-generated"  # "auto-replied" for answers to a person's mail
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    from_name: str = ""
+    language: str | None = None  # Content-Language of the body
+    attach_message: bytes | None = None  # an original mail, attached as message/rfc822
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (filename, content type, bytes)
+    extra_headers: tuple[tuple[str, str], ...] = field(default=())
+
+
+def new_message_id(rng: random.Random, domain: str) -> str:
+    """A fresh Message-ID without angle brackets (randomness injected for tests)."""
+    return f"{MESSAGE_ID_PREFIX}{rng.getrandbits(80):020x}@{domain}"
+
+
+def _header_address(addr: Address) -> HeaderAddress:
+    local, _, domain = addr.email.rpartition("@")
+    return HeaderAddress(display_name=addr.name, username=local, domain=domain)
+
+
+def build_mail(spec: MailSpec, sender: str, message_id: str, now: datetime) -> str:
+    """The complete message as text with CRLF line ends, ready for SMTP or a .eml file."""
+    if _plain(spec, sender):
+        return _build_text(spec, sender, message_id, now)
+    return _build_mime(spec, sender, message_id, now)
+
+
+def _plain(spec: MailSpec, sender: str) -> bool:
+    """True when the direct writer can build this mail: no attachments, ASCII addresses, and
+    display names that fit one encoded word (readers built on Python's `email` put a space
+    between adjacent encoded words in a name; RFC 2047 says to drop it)."""
+    addrs = (*spec.to, Address(spec.from_name, sender))
+    return (spec.attach_message is None and not spec.attachments
+            and all(a.email.isascii() and len(a.name.encode()) <= NAME_BYTES for a in addrs))
+
+
+def _one_line(value: str) -> str:
+    """A header value on one line: CR and LF can never start a header of their own."""
+    return " ".join(value.split()) if ("\r" in value or "\n" in value) else value
+
+
+def _header(name: str, value: str) -> str:
+    value = _one_line(value)
+    if not value.isascii() or "=?" in value:  # text that looks like an encoded word is encoded
+        return f"{name}: {_encoded_words(value)}\r\n"
+    if len(name) + 2 + len(value) <= 78:
+        return f"{name}: {value}\r\n"
+    lines, line = [], f"{name}:"
+    for word in value.split(" "):  # fold at spaces; a single overlong word stays whole
+        if len(line) + 1 + len(word) > 78 and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += f" {word}"
+    return "\r\n".join([*lines, line]) + "\r\n"
+
+
+WORD_BYTES = 36  # UTF-8 bytes per encoded word: 60 characters, so a line stays under 76
+NAME_BYTES = 45  # a display name up to this long is one encoded word of at most 72 characters
+
+
+def _encoded_words(value: str) -> str:
+    """RFC 2047 base64 words, never splitting a character; folding space between them."""
+    words, chunk = [], b""
+    for char in value:
+        data = char.encode("utf-8")
+        if len(chunk) + len(data) > WORD_BYTES:
+            words.append(chunk)
+            chunk = b""
+        chunk += data
+    words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+
+
+def _addresses(name: str, addrs: tuple[Address, ...]) -> str:
+    parts = []
+    for addr in addrs:
+        display = " ".join(addr.name.split())  # one line, no tabs
+        if display.isascii() and "=?" not in display:
+            parts.append(formataddr((display, addr.email)))
+        else:
+            word = base64.b64encode(display.encode()).decode("ascii")
+            parts.append(f"=?utf-8?b?{word}?= <{addr.email}>")
+    return f"{name}: " + ",\r\n ".join(parts) + "\r\n"
+
+
+def _build_text(spec: MailSpec, sender: str, message_id: str, now: datetime) -> str:
+    head = [_addresses("From", (Address(spec.from_name, sender),)),
+            _addresses("To", spec.to), _header("Subject", spec.subject),
+            _header("Date", format_datetime(now)), _header("Message-ID", f"<{message_id}>")]
+    if spec.in_reply_to:
+        head.append(_header("In-Reply-To", f"<{spec.in_reply_to}>"))
+    refs = _references(spec)
+    if refs:
+        head.append(_header("References", " ".join(f"<{r}>" for r in refs)))
+    head += [_header("Auto-Submitted", spec.auto_submitted),
+             _header("X-Auto-Response-Suppress", "All"), _header(LOOP_HEADER, sender)]
+    head += [_header(name, value) for name, value in spec.extra_headers]
+    head += ["MIME-Version: 1.0\r\n", 'Content-Type: text/plain; charset="utf-8"\r\n',
+             "Content-Transfer-Encoding: quoted-printable\r\n"]
+    if spec.language:
+        head.append(_header("Content-Language", spec.language))
+    return "".join(head) + "\r\n" + _quoted_printable(spec.body)
+
+
+def _quoted_printable(body: str) -> str:
+    """The body as UTF-8 quoted-printable with CRLF line ends, as `set_content` writes it."""
+    lines = body.encode("utf-8").splitlines()
+    data = b"\n".join(lines) + b"\n"
+    return binascii.b2a_qp(data, istext=True).replace(b"\n", b"\r\n").decode("ascii")
+
+
+def _references(spec: MailSpec) -> list[str]:
+    refs = [r for r in spec.references if r]
+    if spec.in_reply_to and spec.in_reply_to not in refs:
+        refs.append(spec.in_reply_to)
+    return refs
+
+
+def _build_mime(spec: MailSpec, sender: str, message_id: str, now: datetime) -> str:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = _header_address(Address(spec.from_name, sender))
+    msg["To"] = [_header_address(a) for a in spec.to]
+    msg["Subject"] = spec.subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = f"<{message_id}>"
+    if spec.in_reply_to:
+        msg["In-Reply-To"] = f"<{spec.in_reply_to}>"
+    refs = _references(spec)
+    if refs:
+        msg["References"] = " ".join(f"<{r}>" for r in refs)
+    msg["Auto-Submitted"] = spec.auto_submitted
+    msg["X-Auto-Response-Suppress"] = "All"  # ask Exchange not to send out-of-office replies
+    msg[LOOP_HEADER] = sender
+    for name, value in spec.extra_headers:
+        msg[name] = value
+    msg.set_content(spec.body, charset="utf-8", cte="quoted-printable")
+    if spec.language:  # after set_content, which clears every Content-* header
+        msg["Content-Language"] = spec.language
+    if spec.attach_message is not None:
+        original = message_from_bytes(spec.attach_message, policy=default)
+        msg.add_attachment(original, filename="original.eml")
+    for filename, ctype, payload in spec.attachments:
+        maintype, _, subtype = ctype.partition("/")
+        if maintype in ("message", "multipart") or not subtype:
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_string()

@@ -1,0 +1,221 @@
+"""Ingest: raw messages in, decisions committed; the gather -> decide -> record loop of one batch.
+
+Per batch: archive every raw message by sha256 and log it as received (durable, before acting);
+read each one as far as it goes without the store (`prepare.Prepared`: machine mail from the
+headers alone, then parse, detect and extract; done by the reader process, or here with the
+same function); let the pure core decide; commit the whole batch in one store transaction.
+Any failure on one message quarantines that message and never the batch. Server-side moves
+happen after the commit (see `daemon`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from mailproc.adapters.mailbox import RawMessage
+from mailproc.adapters.translation import GuardedTranslator
+from mailproc.cases.intake import ack_translation_source, attach_ack, open_case, translation_arrived
+from mailproc.cases.offboarding import offboard, removed_member
+from mailproc.cases.routing import rule_outcome, triage_input
+from mailproc.cases.workflow import Context, Decision, Inbound, dropped, quarantined, route
+from mailproc.config.consequences import load_ladder
+from mailproc.config.settings import Config
+from mailproc.deadlines.clocks import sla
+from mailproc.mail.scrub import scrub_case, scrub_raw
+from mailproc.mail.templates import Renderer
+from mailproc.model.parsed import normalise_email
+from mailproc.service.batch import BatchView, Handled
+from mailproc.service.logsetup import where
+from mailproc.service.memberflow import member_mail
+from mailproc.service.prepare import Prepared, extract_fields, read_message, settings_for
+from mailproc.service.reports import ReportReader
+from mailproc.store.revocation import Revocations
+from mailproc.store.store import Store, Transaction, sha256_hex
+from mailproc.triage.evaluate import RuleSet, TriageDecision, evaluate
+
+log = logging.getLogger("mailproc.service.pipeline")
+MAX_ATTEMPTS = 3  # handled alone this often without finishing: quarantined, not retried
+
+
+class Pipeline:
+    """Turns batches of raw messages into committed decisions."""
+
+    def __init__(self, config: Config, store: Store, renderer: Renderer,
+                 translator: GuardedTranslator | None, clock: Callable[[], datetime],
+                 rng: random.Random, pepper: bytes, rules: RuleSet | None = None,
+                 dry_run: bool = False) -> None:
+        self.config, self.store, self.renderer = config, store, renderer
+        self.rules = rules  # None: no triage rules file; every human mail is a report
+        self.dry_run = dry_run  # `mailproc triage`: decide, but write nothing anywhere
+        self.last_triage: TriageDecision | None = None  # for --explain
+        self.ladder = load_ladder(config.consequences)
+        self.full_config = config  # the roster as configured; `config` drops removed members
+        self.settings = settings_for(config)
+        self.reports = ReportReader(config, store, translator, dry_run)
+        self.revocations = Revocations(config.data_dir)
+        self.removed: frozenset[str] = frozenset()
+        self.translator, self.clock, self.rng, self.pepper = translator, clock, rng, pepper
+
+    def context(self) -> Context:
+        return Context(self.config, self.renderer, self.clock(), self.rng, self.pepper)
+
+    def handle_batch(self, raws: Sequence[RawMessage],
+                     prepared: Mapping[str, Prepared] | None = None) -> list[Handled]:
+        """Archive, decide and commit a batch; returns one line per message handled.
+
+        `prepared` (by key, from the reader process): messages already archived and read
+        there; a batch all of whose messages have one is not archived again.
+        """
+        self.apply_revocations()
+        fresh = [r for r in raws if not self.store.is_done(r.key)]
+        # A message received before but never finished was in a batch when the daemon died:
+        # handle each of those alone, so that only the one that kills the daemon is blamed.
+        suspects = [r for r in fresh if self.store.received[r.key] > 0]
+        healthy = [r for r in fresh if self.store.received[r.key] == 0]
+        handled = self._batch(healthy, prepared or {}) if healthy else []
+        for raw in suspects:
+            handled += self._batch([raw], {}, alone=True)
+        return handled
+
+    def _batch(self, raws: list[RawMessage], prepared: Mapping[str, Prepared],
+               alone: bool = False) -> list[Handled]:
+        ctx = self.context()
+        preps = [prepared.get(r.key) for r in raws]
+        if all(p is not None for p in preps):  # archived and synced where they were prepared
+            shas = [p.sha256 for p in preps if p is not None]
+        else:
+            shas = [self.store.archive(r.data, sync=False) for r in raws]
+            self.store.sync_archive()  # one filesystem sync for the batch, before anything acts
+        self.store.record_received([(r.key, s, ctx.now) for r, s in zip(raws, shas, strict=True)])
+        if alone:
+            self.store.record_try(raws[0].key, shas[0], ctx.now)
+        view = BatchView(self.store, Transaction())
+        handled = []
+        for raw, sha, prep in zip(raws, shas, preps, strict=True):
+            decision, dup = self._decide_safely(raw, sha, view, ctx, prep)
+            view.add(decision, ctx.now, dup)
+            handled.append(Handled(raw.key, decision.outcome, decision.case_id,
+                                   decision.language, decision.reason))
+        self.store.commit(view.txn)
+        return handled
+
+    def apply_revocations(self) -> None:
+        """Members removed since the last batch: out of the roster now, their cases flagged."""
+        gone = self.revocations.emails()
+        if gone == self.removed:
+            return
+        new, self.removed = gone - self.removed, gone
+        self.config = self.full_config.model_copy(update={"roster": [
+            m for m in self.full_config.roster if normalise_email(m.email) not in gone]})
+        if new and not self.dry_run:
+            ctx = self.context()
+            view = BatchView(self.store, Transaction())
+            for decision in offboard(self.store.all_cases(), new, ctx):
+                view.add(decision, ctx.now)
+            self.store.commit(view.txn)
+
+    def decide_one(self, raw: RawMessage) -> tuple[Decision, TriageDecision | None]:
+        """Decide one message without archiving or committing anything (dry run)."""
+        self.last_triage = None
+        view = BatchView(self.store, Transaction())
+        decision, _dup = self._decide_safely(raw, sha256_hex(raw.data), view, self.context())
+        return decision, self.last_triage
+
+    def _decide_safely(self, raw: RawMessage, sha: str, view: BatchView, ctx: Context,
+                       prep: Prepared | None = None) -> tuple[Decision, str | None]:
+        try:
+            return self._decide(raw, sha, view, ctx, prep)
+        except Exception as exc:  # one bad message must never stop the daemon or the batch
+            log.error("internal error on message %s: %s at %s", sha[:12], type(exc).__name__,
+                      where(exc))
+            return quarantined(raw.key, sha, None, f"internal error ({type(exc).__name__})",
+                               ctx), None
+
+    def _decide(self, raw: RawMessage, sha: str, view: BatchView, ctx: Context,
+                prep: Prepared | None) -> tuple[Decision, str | None]:
+        if len(raw.data) > self.config.limits.max_message_bytes:
+            return quarantined(raw.key, sha, None, "message larger than the size limit", ctx), None
+        if self.store.tries[raw.key] > MAX_ATTEMPTS:
+            return quarantined(raw.key, sha, None, "processing failed repeatedly", ctx), None
+        if prep is None or prep.failed:  # nobody read it yet, or the reader failed on it
+            prep = read_message(raw, self.settings, sha)
+        mid = prep.message_id
+        earlier = view.duplicate_of(sha, mid)
+        if earlier is not None:
+            again = Decision(raw.key, sha, mid, earlier.outcome, earlier.folder, "duplicate",
+                             related_case=earlier.case_id)
+            return again, earlier.key
+        if prep.machine is not None:
+            return dropped(raw.key, sha, mid, prep.machine), None
+        msg = prep.message
+        if msg is None:
+            return quarantined(raw.key, sha, mid, f"unparseable: {prep.unparseable}", ctx), None
+        inbound = Inbound(raw.key, sha, msg)
+        if msg.from_ and normalise_email(msg.from_.email) in self.removed:
+            return removed_member(inbound, view, ctx), None
+        member = self.config.member_by_email(msg.from_.email) if msg.from_ else None
+        if member is not None:
+            decided = member_mail(self, inbound, raw.data, member, view, ctx)
+            if decided is not None:
+                return decided, None
+        routed = route(inbound, view, ctx)
+        if routed is not None:
+            return routed, None
+        return self._report(inbound, raw.data, view, ctx, prep), None
+
+    def _report(self, inbound: Inbound, raw: bytes, view: BatchView, ctx: Context,
+                prep: Prepared) -> Decision:
+        msg, detection = inbound.message, prep.detection
+        translated = self.reports.translate(msg, detection)
+        translation = translated[0]
+        triage = self.last_triage = None
+        if self.rules is not None:
+            facts = triage_input(msg, len(raw), detection.language,
+                                 translation.text if translation else None)
+            triage = self.last_triage = evaluate(self.rules, facts)
+            ruled = rule_outcome(inbound, raw, triage, detection.language, ctx)
+            if ruled is not None:
+                return ruled
+        gathered = self.reports.gather(msg, detection, triage, prep.fields, translated)
+        decision, plan = open_case(inbound, gathered, view, ctx)
+        if plan is not None:
+            ack = None
+            if plan.wants_translation and self.translator is not None:
+                ack = self.translator.translate(
+                    ack_translation_source(plan, ctx), "en", plan.target_language,
+                    timeout=self.config.translation.ack_wait_seconds)
+            attach_ack(decision, plan, ack, ctx)
+        if decision.case is not None:
+            # The SLA record the deadline tick keeps: set now, so that the first tick does not
+            # rewrite every case file opened since the last one just to add it.
+            decision.case.sla = sla(decision.case, self.config, ctx.now)
+        if decision.scrub_archive and decision.case is not None and not self.dry_run:
+            decision.case = scrub_case(decision.case, inbound.message.from_)
+            clean_sha = self.store.archive(scrub_raw(inbound.message))
+            decision.case.source_sha256 = clean_sha
+            view.txn.drop_archive.append(inbound.sha256)
+        return decision
+
+    def retry_translations(self, limit: int = 20) -> int:
+        """Translate cases opened while the translator was unavailable; returns how many."""
+        pending = sorted(self.store.translation_pending)[:limit]
+        if not pending or self.translator is None or not self.translator.available():
+            return 0
+        ctx, view, done = self.context(), BatchView(self.store, Transaction()), 0
+        for case_id in pending:
+            case = self.store.get_case(case_id)
+            if case is None or not case.translation_pending or not case.language:
+                continue
+            result = self.translator.translate(case.original_text, case.language,
+                                               self.config.committee_language)
+            if result is None:
+                break  # the translator is down again; the next run retries
+            fields = extract_fields(case.original_text, result.text, case.language,
+                                    [self.config.conduct_address, case.reporter.email])
+            view.add(translation_arrived(case, result, fields, ctx), ctx.now)
+            done += 1
+        self.store.commit(view.txn)
+        return done

@@ -1,0 +1,123 @@
+"""Carrying out what the clocks say is due: reporter updates, reminders, escalations, digests.
+
+Run every minute by the daemon (APScheduler). Nothing is kept in the scheduler: `deadlines.due`
+derives what is due from each case's state, and every mail queued here records its key in
+`case.sent` in the same commit, so after a restart or a week of downtime each overdue action
+happens once. Reporter mail is in the reporter's language (the English template
+machine-translated and marked when there is no template in it, within the short budget).
+Only the store's active cases are read (`Store.active_cases`: all but those closed with their
+outcome sent), so a tick costs what the open cases cost, however many were ever closed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from mailproc.cases.intake import LANGUAGE_NAMES, with_english_below
+from mailproc.cases.workflow import Context, outgoing_mail, thread_root
+from mailproc.deadlines.clocks import Due, sla
+from mailproc.deadlines.due import digest_context, digest_due, due, mail_context
+from mailproc.mail.compose import MailSpec
+from mailproc.model.parsed import Address, normalise_email
+from mailproc.model.records import Case, DiaryEntry, Outgoing
+from mailproc.store.indexes import is_active
+from mailproc.store.store import Transaction
+
+if TYPE_CHECKING:
+    from mailproc.service.pipeline import Pipeline
+
+REPORTER_TEMPLATES = {"update", "searching", "outcome"}
+
+
+def tick(p: Pipeline) -> int:
+    """Queue everything due now in one commit; returns how many mails were queued."""
+    ctx = p.context()
+    # Every case but those closed with their outcome sent, from the store's index: the case
+    # files of closed cases are not read (the digest leaves closed cases out as well).
+    cases = {c.id: c.model_copy(deep=True) for c in p.store.active_cases() if is_active(c)}
+    txn = Transaction()
+    for item in due(cases.values(), p.config, ctx.now):
+        case = cases[item.case_id]
+        mails = _mails(p, item, case, ctx)
+        case.sent[item.key] = ctx.now
+        txn.outgoing += mails
+        txn.message_index.update({m.id: case.id for m in mails})
+        txn.diary.append(DiaryEntry(case_id=case.id, at=ctx.now, kind=item.kind,
+                                    detail=f"{item.template} ({item.deadline}) to "
+                                           f"{_audience(item)}"))
+        txn.cases[case.id] = case
+    for case in cases.values():
+        record = sla(case, p.config, ctx.now)
+        if record != case.sla:
+            case.sla = record
+            txn.cases[case.id] = case
+    _digests(p, list(cases.values()), ctx, txn)
+    p.store.commit(txn)
+    return len(txn.outgoing)
+
+
+def _audience(item: Due) -> str:
+    return "the reporter" if "reporter" in item.to else f"{len(item.to)} member(s)"
+
+
+def _mails(p: Pipeline, item: Due, case: Case, ctx: Context) -> list[Outgoing]:
+    context = mail_context(item, case, p.config, ctx.now)
+    refs = (thread_root(case.id, p.config.message_id_domain),)
+    if item.template in REPORTER_TEMPLATES:
+        if not case.reporter.email or case.reporter.anonymous:
+            return []
+        subject, body, lang = _localized(p, item.template, case.language or "en", context)
+        spec = MailSpec(to=(Address(case.reporter.name or "", case.reporter.email),),
+                        subject=subject, body=body, language=lang, references=refs)
+        return [outgoing_mail(spec, case.id, item.kind, ctx)]
+    rendered = ctx.renderer.render(item.template, "en", context)
+    out = []
+    for email in item.to:
+        member = p.config.member_by_email(email)
+        if member is None or normalise_email(email) in case.conflicts:
+            continue  # never to a removed or conflicted member
+        spec = MailSpec(to=(Address(member.name, member.email),), subject=rendered.subject,
+                        body=rendered.body, references=refs)
+        out.append(outgoing_mail(spec, case.id, item.kind, ctx))
+    return out
+
+
+def _localized(p: Pipeline, template: str, lang: str,
+               context: dict[str, object]) -> tuple[str, str, str]:
+    """(subject, body, language): a template in the language, or English machine-translated."""
+    renderer = p.renderer
+    if renderer.has(template, lang):
+        rendered = renderer.render(template, lang, context)
+        return rendered.subject, rendered.body, lang
+    english = renderer.render(template, "en", context)
+    if p.translator is None or lang in ("en", "und"):
+        return english.subject, english.body, "en"
+    note = renderer.render("translated_notice", "en", {
+        "language_name": LANGUAGE_NAMES.get(lang, lang), "original_language_name": "English"})
+    source = note.body.rstrip() + "\n\n" + english.body
+    translation = p.translator.translate(source, "en", lang,
+                                         timeout=p.config.translation.ack_wait_seconds)
+    if translation is None:
+        return english.subject, english.body, "en"
+    return english.subject, with_english_below(translation.text, source), lang
+
+
+def _digests(p: Pipeline, cases: list[Case], ctx: Context, txn: Transaction) -> None:
+    """The daily digest, once a day per member at the configured time."""
+    if not p.config.deadlines.digest:
+        return
+    for member in p.config.roster:
+        email = normalise_email(member.email)
+        flag = p.store.flag(f"digest:{email}")
+        last = datetime.fromisoformat(flag) if flag else None
+        if not digest_due(email, last, p.config, ctx.now):
+            continue
+        context = digest_context(email, cases, p.store.routed_since(last), p.config, ctx.now)
+        txn.flags[f"digest:{email}"] = ctx.now.isoformat()
+        if context is None:
+            continue
+        rendered = ctx.renderer.render("digest", "en", context)
+        spec = MailSpec(to=(Address(member.name, member.email),), subject=rendered.subject,
+                        body=rendered.body)
+        txn.outgoing.append(outgoing_mail(spec, None, "digest", ctx))
