@@ -153,7 +153,7 @@ def profile(lab: Lab, n: int) -> None:
     server.close()
 
 
-TARGETS = {"ratio": 0.5, "growth": 1.5, "ack_p95": 2.0}
+TARGETS = {"ratio": 0.5, "growth": 1.5, "ack_p95": 2.0, "rss_mb": 150.0}
 
 
 def _met(ok: bool) -> str:
@@ -222,7 +222,15 @@ def write_results(r: Result, path: Path) -> str:
         lines.append(f"| {label} | {one['p50']:.3f} | {one['p95']:.3f} | {one['max']:.3f} | "
                      f"{flag} |")
     lines += ["", "Dovecot notifies an idling session ~0.5 s after an APPEND (fixed in its "
-              "source); that is part of every latency sample.", ""]
+              "source); that is part of every latency sample.", "",
+              "## Peak memory of the daemon (VmHWM, read just before it is stopped)", "",
+              f"| store | daemon, MB | reader process, MB | target daemon ≤ "
+              f"{TARGETS['rss_mb']:.0f} MB |", "| --- | ---: | ---: | --- |"]
+    for label, key in (("empty store", "empty"), (f"{g['cases']:,} stored cases", "full")):
+        one = lat[key]
+        lines.append(f"| {label} | {one['rss_daemon_mb']:.0f} | {one['rss_reader_mb']:.0f} | "
+                     f"{_met(0 < one['rss_daemon_mb'] <= TARGETS['rss_mb'])} |")
+    lines.append("")
     text = "\n".join(lines)
     path.write_text(text + _other_sections(path))
     return text

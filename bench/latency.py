@@ -96,17 +96,38 @@ def ack_latency(lab: Lab, samples: int, name: str, data: Path | None = None,
     except (AssertionError, RuntimeError) as exc:
         problems.append(str(exc))
     finally:
+        rss = peak_rss_mb(proc.pid)
         _stop(proc)
         server.close()
-    result: dict[str, Any] = {"samples": samples, "acks": acks, "problems": problems}
+    result: dict[str, Any] = {"samples": samples, "acks": acks, "problems": problems, **rss}
     if acks:
         result.update(p50=statistics.median(acks), p95=nearest_rank(acks, 0.95),
                       max=max(acks), all_p50=statistics.median(every),
                       all_p95=nearest_rank(every, 0.95))
     lab.log(f"  {name}: ack latency over {len(acks)} reports: p50 {result.get('p50', 0):.3f} s, "
-            f"p95 {result.get('p95', 0):.3f} s"
+            f"p95 {result.get('p95', 0):.3f} s; peak RSS daemon {rss['rss_daemon_mb']:.0f} MB, "
+            f"reader {rss['rss_reader_mb']:.0f} MB"
             f"{'  INVALID: ' + '; '.join(problems) if problems else ''}")
     return result
+
+
+def peak_rss_mb(pid: int) -> dict[str, float]:
+    """Peak resident memory (VmHWM) of the daemon and of its reader process, in MB (0: gone)."""
+    def hwm(one: int) -> float:
+        try:
+            status = Path(f"/proc/{one}/status").read_text()
+        except OSError:
+            return 0.0
+        kb = next((line.split()[1] for line in status.splitlines()
+                   if line.startswith("VmHWM:")), "0")
+        return int(kb) / 1024
+
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return {"rss_daemon_mb": hwm(pid),
+            "rss_reader_mb": max((hwm(int(c)) for c in children), default=0.0)}
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from mailproc.adapters.mailbox import MailboxError, RawMessage
 from mailproc.model.parsed import Folder
+from mailproc.store.files import fsync_dir
 
 if TYPE_CHECKING:
     from mailproc.config.settings import MaildirFolders
@@ -33,14 +34,6 @@ def _unique_name() -> str:
     now = time.time()
     host = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
     return f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(_counter)}.{host}"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _make_maildir(path: Path) -> None:
@@ -62,7 +55,7 @@ def deliver(path: Path, data: bytes) -> str:
     finally:
         os.close(fd)
     os.rename(tmp, path / "new" / name)
-    _fsync_dir(path / "new")
+    fsync_dir(path / "new")
     return f"maildir:{name}"
 
 
@@ -153,7 +146,7 @@ class MaildirSource:
             try:
                 self._ensure_folder(target)
                 moved = sum(self._move_one(key, target) for key in keys)
-                _fsync_dir(target / "cur")
+                fsync_dir(target / "cur")
             except OSError as exc:
                 raise MailboxError(f"cannot move to {target.name}: {exc.strerror}") from exc
             log.info("moved %d of %d messages to %s", moved, len(keys), target.name)
@@ -171,7 +164,7 @@ class MaildirSource:
             tmp = target / "tmp" / f"{unique}.scrubbed"
             tmp.write_bytes(data)
             os.rename(tmp, target / "cur" / f"{unique}.scrubbed:2,S")
-            _fsync_dir(target / "cur")
+            fsync_dir(target / "cur")
             path.unlink(missing_ok=True)
         except OSError as exc:
             raise MailboxError(f"cannot replace in {target.name}: {exc.strerror}") from exc

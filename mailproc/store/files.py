@@ -122,7 +122,6 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str | Path) -> None:
         super().__init__()
         self._path = Path(path)
-        self.sync_dir = True  # see `flush_tinydb`
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
@@ -134,7 +133,7 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
-        atomic_write(self._path, payload.encode("utf-8"), sync_dir=self.sync_dir)
+        atomic_write(self._path, payload.encode("utf-8"))
 
     def close(self) -> None:
         pass
@@ -147,16 +146,9 @@ def open_tinydb(path: Path) -> TinyDB:
     return TinyDB(path, storage=middleware)
 
 
-def flush_tinydb(db: TinyDB, *, sync_dir: bool = True) -> None:
-    """Write a TinyDB's pending changes in one atomic file replacement. sync_dir=False: the
-    caller fsyncs the directory once for several files (`fsync_dir`) before relying on them."""
-    middleware = cast(CachingMiddleware, db.storage)
-    storage = cast(AtomicJSONStorage, middleware.storage)
-    storage.sync_dir = sync_dir
-    try:
-        middleware.flush()  # type: ignore[no-untyped-call]
-    finally:
-        storage.sync_dir = True
+def flush_tinydb(db: TinyDB) -> None:
+    """Write a TinyDB's pending changes in one atomic file replacement."""
+    cast(CachingMiddleware, db.storage).flush()  # type: ignore[no-untyped-call]
 
 
 class JsonLog:

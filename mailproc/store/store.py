@@ -42,7 +42,6 @@ from mailproc.store.files import (
     archive_path,
     atomic_write,
     flush_tinydb,
-    fsync_dir,
     open_tinydb,
     sha256_hex,
     sync_filesystem,
@@ -459,7 +458,7 @@ class Store:
         self._apply_cases(txn, name)
         for mail in txn.outgoing:
             self._outbox.upsert(mail.model_dump(mode="json"), Query().id == mail.id)
-        flush_tinydb(self._outbox, sync_dir=False)
+        flush_tinydb(self._outbox)
         for counter, value in txn.counters.items():
             self._counters[counter] = value
             self._meta.table("counters").upsert({"name": counter, "value": value},
@@ -467,8 +466,7 @@ class Store:
         for name, text in txn.flags.items():
             self._flags[name] = text
             self._meta.table("flags").upsert({"name": name, "value": text}, Query().name == name)
-        flush_tinydb(self._meta, sync_dir=False)
-        fsync_dir(self.root)  # both renames at once
+        flush_tinydb(self._meta)
         index: list[dict[str, Any]] = [{"e": "mid", "mid": m, "case": c}
                                        for m, c in txn.message_index.items()]
         index += [{"e": "routed", **r} for r in txn.routed]
@@ -513,9 +511,7 @@ class Store:
                         mode="json"), "eid": eid})
             if prev:
                 heads.append({"e": "head", "case": case_id, "hash": prev})
-            flush_tinydb(db, sync_dir=False)
-        if touched:
-            fsync_dir(self.root / "cases")  # every case file's rename at once
+            flush_tinydb(db)
         self._log_index(heads)  # the chain heads, kept apart from the case files
 
     def verify(self) -> list[str]:
