@@ -224,7 +224,7 @@ def _damage(path: Path, how: str) -> None:
 def test_a_damaged_or_foreign_snapshot_means_a_full_replay_and_a_warning_without_data(
         root: Path, tmp_path: Path, how: str, caplog: pytest.LogCaptureFixture) -> None:
     _damage(root / "snapshot.json", how)
-    with caplog.at_level(logging.WARNING, logger="mailproc.store.store"):
+    with caplog.at_level(logging.WARNING, logger="mailproc.store"):
         store = _open(root)
     assert store.replayed > 30  # everything
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
@@ -254,7 +254,7 @@ def test_a_snapshot_of_a_replaced_or_truncated_log_is_not_used(
         log.write_bytes(b"".join(lines[:-3]))
     else:
         (root / "index.jsonl").unlink()
-    with caplog.at_level(logging.WARNING, logger="mailproc.store.store"):
+    with caplog.at_level(logging.WARNING, logger="mailproc.store"):
         store = _open(root)
     assert any("replaced or truncated" in r.getMessage() for r in caplog.records)
     assert store.replayed > 0
@@ -375,7 +375,7 @@ def test_a_data_directory_from_before_the_index_is_scanned_once(
     expected = ["COC-2026-0001", "COC-2026-0003", "COC-2026-0004", "COC-2026-9999"]
     reader = _open(data, read_only=True)  # a reader does not write: it scans for itself
     assert reader.active_case_ids() == expected
-    with caplog.at_level(logging.INFO, logger="mailproc.store.store"):
+    with caplog.at_level(logging.INFO, logger="mailproc.store"):
         store = _open(data)
     assert store.active_case_ids() == expected
     assert [r["e"] for r in _act_records(data)] == ["act"] * 4 + ["active-indexed"]

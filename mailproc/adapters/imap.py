@@ -30,7 +30,7 @@ from mailproc.config.settings import ImapConfig, TlsMode
 from mailproc.model.parsed import Folder
 from mailproc.store.files import sha256_hex
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("mailproc.imap")
 
 _ERRORS = (imaplib.IMAP4.error, OSError)  # imapclient's errors subclass IMAP4.error
 _CRLF = re.compile(rb"\r\n|\r|\n")

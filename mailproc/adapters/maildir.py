@@ -22,7 +22,7 @@ from mailproc.store.files import fsync_dir
 if TYPE_CHECKING:
     from mailproc.config.settings import MaildirFolders
 
-log = logging.getLogger("mailproc.adapters.mailbox")
+log = logging.getLogger("mailproc.mailbox")
 
 SUBDIRS = ("tmp", "new", "cur")
 

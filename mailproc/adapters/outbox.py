@@ -31,7 +31,7 @@ from mailproc.store.store import Store
 
 __all__ = ["Delivery", "DeliveryError", "FlushResult", "build_delivery", "flush_outbox"]
 
-log = logging.getLogger("mailproc.adapters.outbox")
+log = logging.getLogger("mailproc.outbox")
 
 
 def build_delivery(cfg: OutgoingConfig) -> Delivery:

@@ -22,7 +22,7 @@ from mailproc.adapters.translators import (
 from mailproc.model.parsed import Translation
 from mailproc.reading.detect import UNKNOWN
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("mailproc.language")
 
 
 

@@ -25,7 +25,7 @@ from mailparser.utils import get_addresses
 from mailproc.config.settings import Config, Member
 from mailproc.model.parsed import ParsedMessage, normalise_email
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("mailproc.auth")
 
 DnsFunc = Callable[..., bytes | str | None]
 Verdict = tuple[str | None, str]  # (method when it passed, reason when it did not)

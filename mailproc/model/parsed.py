@@ -2,7 +2,8 @@
 
 Parsed mail, report fields and translations are built once and never changed. The reader
 process imports only this half of the data model; the persisted pydantic records are in
-`mailproc.model.records.records` (their classes cost ~0.1 s to build at each start).
+`mailproc.model.records` (their classes cost ~0.1 s to build at each start; a reader without
+pydantic took N=1,000 from 1.97 to 1.83 s).
 """
 
 from __future__ import annotations

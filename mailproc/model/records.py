@@ -1,7 +1,7 @@
 """The persisted records every part of mailproc shares: cases, diary entries, outgoing mail.
 
 What reading a message yields (parsed mail, report fields, translations) and the enums the
-records use live in `mailproc.model.records.parsed`, which the reader process imports without
+records use live in `mailproc.model.parsed`, which the reader process imports without
 pydantic (its models cost ~0.1 s to build at each start). Persisted records
 (`Case`, `Outgoing`, `DiaryEntry`) are pydantic models so that the store can validate what it
 reads back and the JSON shape (`mailproc show ID --json`) is the contract in DESIGN.md.

@@ -17,7 +17,7 @@ from langdetect import DetectorFactory, detect_langs
 
 from mailproc.reading import langprofiles
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("mailproc.detect")
 
 UNKNOWN = "und"
 # Below this top probability langdetect is "unsure" and a preferred language may win.

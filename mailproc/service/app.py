@@ -25,7 +25,7 @@ from mailproc.service.pipeline import Pipeline
 from mailproc.store.store import Store
 from mailproc.triage.evaluate import RuleSet, load_rules
 
-log = logging.getLogger("mailproc.service.app")
+log = logging.getLogger("mailproc.app")
 
 
 def utc_now() -> datetime:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # only the daemon's jobs need it; `run --once` never imports 
 
 Fetched = tuple[list[RawMessage], Mapping[str, Prepared] | None]  # None: read them inline
 
-log = logging.getLogger("mailproc.service.daemon")
+log = logging.getLogger("mailproc.daemon")
 WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbox thread
 RULES_WATCH_SECONDS = 2.0  # how often the rules file is checked for edits
 FIRST_BATCH = 20  # messages in the first fetch after the inbox was empty (see _batch)

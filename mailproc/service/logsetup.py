@@ -1,6 +1,8 @@
 """Logging set-up: one line per event, plain or JSON, and third-party loggers kept quiet.
 
 Our own log calls carry case ids, hashes, rule names and error classes only (DESIGN.md rule 6).
+Logger names are the ones admins know from the log lines (`mailproc.daemon`, `mailproc.store`…),
+whatever wing the module now lives in.
 Libraries whose debug output carries addresses, URLs with report text or IMAP payloads are held
 at WARNING whatever the level asked for.
 """

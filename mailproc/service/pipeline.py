@@ -36,7 +36,7 @@ from mailproc.store.revocation import Revocations
 from mailproc.store.store import Store, Transaction, sha256_hex
 from mailproc.triage.evaluate import RuleSet, TriageDecision, evaluate
 
-log = logging.getLogger("mailproc.service.pipeline")
+log = logging.getLogger("mailproc.pipeline")
 MAX_ATTEMPTS = 3  # handled alone this often without finishing: quarantined, not retried
 
 

@@ -12,6 +12,10 @@ store, every decision and all mail stay in the daemon.
 Nothing depends on the worker: when it is gone, slow (REPLY_SECONDS) or fails, the daemon logs
 it once and does the same work inline from then on. The worker dies with the daemon (Linux
 parent-death signal) and ignores Ctrl-C, which the daemon handles.
+
+What it buys (bench/ingest.py, same machine, interleaved runs): N=10,000 ratio against the raw
+IMAP limit 0.46-0.50 -> 0.65-0.72, N=1,000 0.26 -> 0.33-0.38; forking it before the rest is
+imported (`fork_early`) took N=1,000 from 2.57 to 2.40 s (medians of 8 runs).
 """
 
 from __future__ import annotations

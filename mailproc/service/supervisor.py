@@ -28,7 +28,7 @@ from mailproc.store.files import atomic_write
 from mailproc.store.store import Transaction
 from mailproc.triage.evaluate import load_rules
 
-log = logging.getLogger("mailproc.service.supervisor")
+log = logging.getLogger("mailproc.supervisor")
 
 
 def tree_version(root: Path, pattern: str = "**/*") -> str:

@@ -53,7 +53,7 @@ from mailproc.store.indexes import done_to_json as _done_to_json
 
 __all__ = ["Done", "Store", "Transaction", "diary_hash", "dump_txn", "load_txn", "sha256_hex"]
 
-log = logging.getLogger("mailproc.store.store")
+log = logging.getLogger("mailproc.store")
 
 SNAPSHOT_EVERY = 5000  # log records appended between two snapshots, at least
 SNAPSHOT_SHARE = 8  # and at least 1/8 of the records the last one covered
