@@ -67,6 +67,10 @@ def test_a_whole_case_by_email(dovecot, smtp_server, tmp_path: Path) -> None:
     _sweep(c)
 
 
+OUTCOME = ("We found that what you reported broke our code of conduct, and the person "
+           "has received a written warning.")
+
+
 def _conversation(c: Committee) -> None:
     c.dovecot.append(mail("lucia@example.net", "Denuncia de acoso", REPORT, name="Lucía Gómez",
                           attachments=[("captura.png", "image/png", SCREENSHOT)]))
@@ -108,6 +112,15 @@ def _conversation(c: Committee) -> None:
     refused = c.last_to("chen@example.org", "your commands")
     assert "Nothing was done: you declared a conflict" in c.body(refused)
 
+    # What the reporter will be told is written for her, seen in the transcript, confirmed.
+    c.member_says("alice", f"#outcome {OUTCOME}", relay)
+    c.run()
+    asked = c.body(c.last_to("alice@example.org", "your commands"))
+    assert OUTCOME in " ".join(asked.split()) and "the reporter will be told" in asked
+    code = re.search(r"#confirm (\d{6})", asked).group(1)
+    c.member_says("alice", f"#confirm {code}", relay)
+    c.run()
+    assert show(c.config, "COC-2026-0001")["reporter_outcome"] == OUTCOME
     c.member_says("alice", "#reply Thank you for your patience. We have decided on a "
                   "response.", relay)
     c.member_says("alice", "#close Warning issued\npublic: A participant received a warning "
@@ -168,8 +181,12 @@ def _sweep(c: Committee) -> None:
     # The acknowledgement, the #reply, and the outcome after #close: nothing else.
     to_lucia = [m for m in c.smtp.messages if "lucia@example.net" in m.rcpt_tos]
     assert len(to_lucia) == 3
-    assert "A participant received a warning" in to_lucia[-1].message.get_body(
-        ("plain",)).get_content()
+    outcome = to_lucia[-1].message.get_body(("plain",)).get_content()
+    assert OUTCOME in " ".join(outcome.split())
+    # Never the public line, the motion, the close summary or command syntax.
+    for internal in ("A participant received a warning", "no direct messages", "Warning issued",
+                     "violation=", "consequences="):
+        assert internal not in outcome, internal
     log = json.loads(mailproc(c.config, "show", "COC-2026-0001", "--json").out)
     assert log["id"] == "COC-2026-0001"
 

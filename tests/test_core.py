@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from harness import REPO, mail
 
+from mailproc.cases.followups import FollowupFacts, followup, mentioned
 from mailproc.cases.intake import Gathered, attach_ack, open_case
-from mailproc.cases.workflow import Context, Decision, Inbound, route
+from mailproc.cases.workflow import Context, Decision, Inbound, from_reporter, thread_case
 from mailproc.config.settings import Config
 from mailproc.mail.machine import machine_reason
 from mailproc.mail.parse import parse_message
@@ -89,8 +90,10 @@ def decide(raw: bytes, state: MemoryState,
         return Decision("k", "s", mid, Outcome.DROPPED, CONFIG_JUNK, reason)
     msg = parse_message(raw)
     inbound = Inbound("k", "0" * 64, msg)
-    routed = route(inbound, state, ctx())
-    if routed is not None:
+    case = thread_case(msg, state, CONFIG)
+    via = from_reporter(msg, case, ctx()) if case is not None else None
+    if case is not None and via is not None:
+        routed = followup(inbound, case, FollowupFacts(via, translation, ()), ctx())
         state.apply(routed)
         return routed
     detection = detect_language(f"{msg.subject}\n{msg.text}", CONFIG.committee_languages)
@@ -99,6 +102,8 @@ def decide(raw: bytes, state: MemoryState,
     atts = tuple(AttachmentRecord(filename=a.filename, content_type=a.content_type,
                                   size=a.size, sha256="x") for a in msg.attachments)
     d, plan = open_case(inbound, Gathered(detection, None, False, fields, atts), state, ctx())
+    if case is not None and d.case is not None:
+        mentioned(d, case, ctx())
     if plan is not None:
         attach_ack(d, plan, translation, ctx())
     state.apply(d)

@@ -134,7 +134,11 @@ def test_a_reply_lands_on_its_case_and_is_not_a_new_report(
     record = show(config, case_id)
     assert [f["text"].split(":")[0] for f in record["followups"]] == ["One more thing",
                                                                       "And a witness"]
-    assert smtp_server.messages == []  # a follow-up is not acknowledged again
+    # No second acknowledgement, but a short receipt for each: nobody cleared yet, so no relay.
+    receipts = [m.message for m in smtp_server.messages]
+    assert [m.rcpt_tos for m in smtp_server.messages] == [("sam@example.net",)] * 2
+    assert all("reached the committee" in r["Subject"] and case_id in r["Subject"]
+               for r in receipts)
     assert len(dovecot.messages("Processed")) == 3
 
 

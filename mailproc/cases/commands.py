@@ -300,7 +300,10 @@ def _close(s: Session, args: str) -> str:
     case.public_summary = public or case.public_summary
     s.diary("closed", "closed" + (" with a public summary" if public else ""))
     s.announce.append(f"the case was closed: {case.summary or '(no summary)'}")
-    return "case closed"
+    if case.reporter_outcome or case.reporter.anonymous or not case.reporter.email:
+        return "case closed"
+    return "case closed; no #outcome was set, so the reporter gets the general closing " \
+           "message (it says a decision was made, not which)"
 
 
 def split_public(text: str) -> tuple[str, str | None]:
@@ -329,6 +332,21 @@ def _statement(s: Session, _args: str) -> str:
     s.statement = True
     s.diary("statement", "public statement drafted for the cleared members")
     return "a draft statement goes to the cleared members (nothing is published)"
+
+
+def _outcome(s: Session, args: str) -> str:
+    """`#outcome TEXT`: what the reporter is told when the case closes, in the committee's own
+    words for them (never the motion text). Runs only after `#confirm` (see `COMMANDS`)."""
+    case, text = s.need_case(), args.strip()
+    if not text:
+        raise CommandError("usage: #outcome TEXT (what the reporter is told when the case closes)")
+    if "outcome" in case.sent:
+        raise CommandError("the outcome mail was already sent to the reporter; write to them "
+                           "with #reply")
+    case.reporter_outcome = text
+    s.diary("outcome", "the message to the reporter about the outcome was set")
+    s.announce.append(f"The outcome message to the reporter is now:\n{text}")
+    return "set: the reporter gets this text when the case is closed"
 
 
 def _show(s: Session, _args: str) -> str:
@@ -367,6 +385,8 @@ COMMANDS: dict[str, Spec] = {
     "escrow": Spec(_escrow, "#escrow", "hold the case in escrow"),
     "release": Spec(_release, "#release", "release it from escrow", destructive=True),
     "link": Spec(_link, "#link CASE-ID", "link a related case"),
+    "outcome": Spec(_outcome, "#outcome TEXT", "what the reporter is told at the close",
+                    destructive=True),
     "close": Spec(_close, "#close SUMMARY (and a line public: TEXT)", "close the case",
                   destructive=True),
     "reopen": Spec(_reopen, "#reopen", "reopen a closed case"),

@@ -106,8 +106,9 @@ def _ask_confirmation(s: Session, word: str, args: str) -> str:
         code=code, member=s.member, command=word, args=args,
         expires=s.ctx.now + timedelta(hours=CONFIRM_HOURS)))
     s.diary("confirmation-asked", f"#{word} waits for confirmation")
-    return f"this changes the case for good: reply with  #confirm {code}  within " \
-           f"{CONFIRM_HOURS} hours to do it"
+    draft = f"the reporter will be told, when the case is closed:\n\n{args.strip()}\n\n" \
+        if word == "outcome" else "this changes the case for good: "
+    return f"{draft}reply with  #confirm {code}  within {CONFIRM_HOURS} hours to do it"
 
 
 def _confirm(s: Session, code: str) -> str:
@@ -127,6 +128,8 @@ def _confirm(s: Session, code: str) -> str:
 
 def _discussion(s: Session) -> list[str]:
     text = s.mail.reply.discussion.strip()
+    if any(c.word == "close" for c in s.mail.reply.commands):
+        text = split_public(text)[0].strip()  # the public: line belongs to the close, not here
     case = s.case
     if not text or case is None:
         return []
@@ -185,13 +188,17 @@ def _disclose(s: Session, case: Case, email: str) -> None:
     files = tuple((a.filename, a.content_type, s.mail.attachments[a.sha256])
                   for a in case.attachments if a.sha256 and a.sha256 in s.mail.attachments)
     related = [c for c in s.mail.related if c.id != case.id]
-    highest = s.mail.ladder.highest([k for c in related for m in c.motions
+    # A past case this member declared a conflict on shows as that and nothing more: not its
+    # id, its outcome, nor its consequence in "highest so far" (DESIGN.md rule 2).
+    visible = [c for c in related if email not in c.conflicts]
+    highest = s.mail.ladder.highest([k for c in visible for m in c.motions
                                      if m.status == "passed" for k in m.consequences])
     _mail_member(s, email, "disclosure", {
         "report": case.model_dump(mode="json"),
         "related": {"count": len(related),
                     "outcomes": [f"{c.id}: {c.status.value}"
-                                 + (f" ({c.decision})" if c.decision else "") for c in related],
+                                 + (f" ({c.decision})" if c.decision else "") for c in visible],
+                    "conflicted": len(related) - len(visible),
                     "highest": highest.label if highest else None}},
         attachments=files)
     if email not in case.disclosed:
@@ -214,7 +221,7 @@ def _reply_to_reporter(s: Session, case: Case, text: str) -> None:
                     subject=rendered.subject, body=rendered.body,
                     references=(thread_root(case.id, s.ctx.config.message_id_domain),),
                     language=lang if translation else template_lang)
-    mail = outgoing_mail(spec, case.id, "reply", s.ctx)
+    mail = outgoing_mail(spec, case.id, "reply", s.ctx, to_reporter=True)
     s.decision.outgoing.append(mail)
     s.decision.message_index[mail.id] = case.id
 

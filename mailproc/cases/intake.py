@@ -269,7 +269,7 @@ def _ask_consent(d: Decision, held: Case, ctx: Context) -> None:
     spec = MailSpec(to=(Address(held.reporter.name or "", held.reporter.email),),
                     subject=rendered.subject, body=rendered.body, language=lang,
                     references=(thread_root(held.id, ctx.config.message_id_domain),))
-    mail = outgoing_mail(spec, held.id, "escrow-consent", ctx)
+    mail = outgoing_mail(spec, held.id, "escrow-consent", ctx, to_reporter=True)
     d.outgoing.append(mail)
     d.message_index[mail.id] = held.id  # the answer lands on the escrowed case
 
@@ -335,7 +335,7 @@ def attach_ack(d: Decision, plan: AckPlan, translation: Translation | None,
     spec = MailSpec(to=(plan.to,), subject=plan.rendered.subject, body=body,
                     auto_submitted="auto-replied", in_reply_to=plan.in_reply_to,
                     references=refs, language=lang)
-    mail = outgoing_mail(spec, d.case.id, "ack", ctx)
+    mail = outgoing_mail(spec, d.case.id, "ack", ctx, to_reporter=True)
     d.outgoing.append(mail)
     d.message_index[mail.id] = d.case.id
     d.case.message_ids.append(mail.id)

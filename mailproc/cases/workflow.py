@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import random
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -22,7 +21,7 @@ from mailproc.config.settings import Config
 from mailproc.mail.compose import MailSpec, build_mail, new_message_id
 from mailproc.mail.templates import Renderer
 from mailproc.model.parsed import Address, Folder, Outcome, ParsedMessage, normalise_email
-from mailproc.model.records import Case, DiaryEntry, Followup, Outgoing
+from mailproc.model.records import Case, DiaryEntry, Outgoing
 
 
 class StateView(Protocol):
@@ -88,15 +87,27 @@ def thread_root(case_id: str, domain: str) -> str:
     return f"case.{case_id.lower()}@{domain}"
 
 
-def outgoing_mail(spec: MailSpec, case_id: str | None, purpose: str, ctx: Context) -> Outgoing:
-    """Queue-ready mail with a fresh Message-ID."""
+def outgoing_mail(spec: MailSpec, case_id: str | None, purpose: str, ctx: Context, *,
+                  to_reporter: bool = False) -> Outgoing:
+    """Queue-ready mail with a fresh Message-ID. Mail to a case's reporter carries the case's
+    key in its Message-ID (`reporter_key`): a reply that refers to it comes from the reporter,
+    or from someone the reporter gave it to."""
     config = ctx.config
     mid = new_message_id(ctx.rng, config.message_id_domain)
+    if to_reporter and case_id is not None:
+        local, _, domain = mid.partition("@")
+        mid = f"{local}.{reporter_key(case_id, ctx.pepper)}@{domain}"
     sender = config.conduct_address
     spec = MailSpec(**{**spec.__dict__, "from_name": spec.from_name or config.committee_name})
     return Outgoing(id=mid, case_id=case_id, purpose=purpose, mail_from=sender,
                     recipients=[a.email for a in spec.to],
                     raw=build_mail(spec, sender, mid, ctx.now), queued_at=ctx.now)
+
+
+def reporter_key(case_id: str, pepper: bytes) -> str:
+    """The case's secret in the Message-IDs of mail to its reporter (not derivable from the
+    case id without the pepper, which never leaves the data directory)."""
+    return hmac.new(pepper, f"reporter-key:{case_id}".encode(), hashlib.sha256).hexdigest()[:20]
 
 
 def dropped(inbound_key: str, sha: str, message_id: str | None, reason: str) -> Decision:
@@ -152,34 +163,14 @@ def thread_case(msg: ParsedMessage, state: StateView, config: Config) -> Case | 
     return None
 
 
-def route(inbound: Inbound, state: StateView, ctx: Context) -> Decision | None:
-    """A follow-up to a known case; None when the message is (so far) a new report."""
-    case = thread_case(inbound.message, state, ctx.config)
-    if case is not None:
-        return _followup(inbound, case, ctx)
+def from_reporter(msg: ParsedMessage, case: Case, ctx: Context) -> str | None:
+    """How a message on a case proves it comes from the case's reporter: "address" (sent from
+    the reporter's address), "case-key" (it refers to a mail we sent the reporter), or None:
+    anyone else, whose mail is a new report that mentions the case (DESIGN.md, step 3)."""
+    if msg.from_ is not None and case.reporter.email and \
+            normalise_email(msg.from_.email) == normalise_email(case.reporter.email):
+        return "address"
+    key = f".{reporter_key(case.id, ctx.pepper)}@"
+    if any(key in mid for mid in (*msg.in_reply_to, *msg.references)):
+        return "case-key"
     return None
-
-
-def _followup(inbound: Inbound, case: Case, ctx: Context) -> Decision:
-    msg = inbound.message
-    d = Decision(inbound.key, inbound.sha256, msg.message_id, Outcome.FOLLOWUP,
-                 Folder.PROCESSED, "thread", language=case.language)
-    updated = case.model_copy(deep=True)
-    updated.followups.append(Followup(at=ctx.now, sha256=inbound.sha256, text=msg.text))
-    d.case = updated
-    d.diary.append(DiaryEntry(case_id=case.id, at=ctx.now, kind="followup",
-                              detail=f"{len(msg.text)} characters, "
-                                     f"{len(msg.attachments)} attachments",
-                              message_sha256=inbound.sha256))
-    _index(d, updated, msg.message_id)
-    return d
-
-
-def _index(d: Decision, case: Case, message_id: str | None) -> None:
-    if message_id:
-        d.message_index[message_id] = case.id
-        if d.case is not None and message_id not in d.case.message_ids:
-            d.case.message_ids.append(message_id)
-
-
-CaseOpener = Callable[[Inbound, StateView, Context], Decision]

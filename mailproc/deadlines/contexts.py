@@ -71,8 +71,9 @@ def _reporter_context(item: Due, case: Case, cfg: Config, now: datetime) -> dict
         ctx["next_update"] = _when(max(item.at, now) + every, cfg, DAY)
         ctx["emergency_contact"] = cfg.emergency_contact
     else:
-        ctx["summary"] = case.public_summary or case.summary or ""
-        ctx["decision"] = case.decision or ""
+        # Only what the committee wrote for the reporter (`#outcome`): never the motion, the
+        # internal summary or the public line (DESIGN.md rule 3).
+        ctx["outcome"] = case.reporter_outcome or ""
     return ctx
 
 

@@ -103,9 +103,15 @@ class Confirmation(Record):
 
 
 class Followup(Record):
+    """What the reporter (or the holder of an anonymous case's key) wrote after the report."""
+
     at: datetime
     sha256: str
     text: str
+    via: str = "address"  # "address": from the reporter's own; "case-key": a reporter mail's key
+    translated_text: str | None = None
+    translation_engine: str | None = None
+    urgent_reasons: list[str] = Field(default_factory=list)
 
 
 class Case(Record):
@@ -143,6 +149,7 @@ class Case(Record):
     motions: list[Motion] = Field(default_factory=list)
     summary: str | None = None
     public_summary: str | None = None  # the transparency report's line (`public:`)
+    reporter_outcome: str | None = None  # what the reporter is told (`#outcome`, confirmed)
     closed_at: datetime | None = None
     identifiers: list[str] = Field(default_factory=list)  # keyed hashes of who was reported
     reporter_hash: str | None = None  # keyed hash of the reporter's address

@@ -17,16 +17,26 @@ from datetime import datetime
 
 from mailproc.adapters.mailbox import RawMessage
 from mailproc.adapters.translation import GuardedTranslator
+from mailproc.cases.followups import FollowupFacts, followup, mentioned
 from mailproc.cases.intake import ack_translation_source, attach_ack, open_case, translation_arrived
 from mailproc.cases.offboarding import offboard, removed_member
 from mailproc.cases.routing import rule_outcome, triage_input
-from mailproc.cases.workflow import Context, Decision, Inbound, dropped, quarantined, route
+from mailproc.cases.workflow import (
+    Context,
+    Decision,
+    Inbound,
+    dropped,
+    from_reporter,
+    quarantined,
+    thread_case,
+)
 from mailproc.config.consequences import load_ladder
 from mailproc.config.settings import Config
 from mailproc.deadlines.clocks import sla
 from mailproc.mail.scrub import scrub_case, scrub_raw
 from mailproc.mail.templates import Renderer
 from mailproc.model.parsed import normalise_email
+from mailproc.model.records import Case
 from mailproc.service.batch import BatchView, Handled
 from mailproc.service.logsetup import where
 from mailproc.service.memberflow import member_mail
@@ -161,13 +171,26 @@ class Pipeline:
             decided = member_mail(self, inbound, raw.data, member, view, ctx)
             if decided is not None:
                 return decided, None
-        routed = route(inbound, view, ctx)
-        if routed is not None:
-            return routed, None
-        return self._report(inbound, raw.data, view, ctx, prep), None
+        case = thread_case(msg, view, self.config)
+        if case is not None:
+            via = from_reporter(msg, case, ctx)
+            if via is not None:
+                return followup(inbound, case, self._followup_facts(prep, case, via), ctx), None
+        return self._report(inbound, raw.data, view, ctx, prep, mentions=case), None
+
+    def _followup_facts(self, prep: Prepared, case: Case, via: str) -> FollowupFacts:
+        """A follow-up's translation and what it says of danger (read like a report)."""
+        msg = prep.message
+        assert msg is not None
+        translation = self.reports.translate_text(msg.text, case.language)
+        fields = prep.fields if translation is None and prep.fields is not None else \
+            extract_fields(msg.text, translation.text if translation else None,
+                           case.language or prep.detection.language,
+                           [self.config.conduct_address, msg.from_.email if msg.from_ else None])
+        return FollowupFacts(via, translation, fields.urgent_reasons)
 
     def _report(self, inbound: Inbound, raw: bytes, view: BatchView, ctx: Context,
-                prep: Prepared) -> Decision:
+                prep: Prepared, mentions: Case | None = None) -> Decision:
         msg, detection = inbound.message, prep.detection
         translated = self.reports.translate(msg, detection)
         translation = translated[0]
@@ -181,6 +204,8 @@ class Pipeline:
                 return ruled
         gathered = self.reports.gather(msg, detection, triage, prep.fields, translated)
         decision, plan = open_case(inbound, gathered, view, ctx)
+        if mentions is not None and decision.case is not None:
+            mentioned(decision, mentions, ctx)
         if plan is not None:
             ack = None
             if plan.wants_translation and self.translator is not None:

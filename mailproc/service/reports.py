@@ -40,6 +40,15 @@ class ReportReader:
                                            timeout=self.config.translation.ack_wait_seconds)
         return result, result is None
 
+    def translate_text(self, text: str, language: str | None) -> Translation | None:
+        """A follow-up's text for the committee, within the acknowledgement's budget (None:
+        not needed, or not at hand in time; the original is relayed then)."""
+        if self.translator is None or language is None or not needs_translation(
+                language, text, self.config.committee_languages):
+            return None
+        return self.translator.translate(text, language, self.config.committee_language,
+                                         timeout=self.config.translation.ack_wait_seconds)
+
     def gather(self, msg: ParsedMessage, detection: Detection,
                triage: TriageDecision | None = None, fields: ReportFields | None = None,
                translated: tuple[Translation | None, bool] | None = None) -> Gathered:

@@ -1,0 +1,163 @@
+"""What the reporter writes after the report (pure): recorded, relayed, read for danger, receipted.
+
+A follow-up is accepted only from the case's reporter (their address, or a reply to a mail we
+sent them, whose Message-ID carries the case's key: `workflow.from_reporter`); anyone else who
+refers to a case opens a new report linked to it (`mentioned`). The reporter is always heard
+(DESIGN.md rule 3): the text goes at once to every cleared member who has no conflict, translated
+with the original below; a follow-up that reads as danger makes the case urgent and tells every
+member who has no conflict (without content to those not cleared); the reporter gets a short
+receipt in their language. An escrowed case holds its follow-ups like its report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mailproc.cases.intake import tell_cleared
+from mailproc.cases.workflow import (
+    Context,
+    Decision,
+    Inbound,
+    case_brief,
+    outgoing_mail,
+    thread_root,
+)
+from mailproc.mail.compose import MailSpec
+from mailproc.model.parsed import Address, CaseStatus, Folder, Outcome, Translation, normalise_email
+from mailproc.model.records import Case, DiaryEntry, Followup
+
+
+@dataclass(frozen=True)
+class FollowupFacts:
+    """What the pipeline gathered about a follow-up (translation, what it says of danger)."""
+
+    via: str  # "address" | "case-key" (see `workflow.from_reporter`)
+    translation: Translation | None
+    urgent_reasons: tuple[str, ...]
+
+
+def followup(inbound: Inbound, case: Case, facts: FollowupFacts, ctx: Context) -> Decision:
+    """The decision for a follow-up from the reporter of `case`."""
+    msg = inbound.message
+    d = Decision(inbound.key, inbound.sha256, msg.message_id, Outcome.FOLLOWUP,
+                 Folder.PROCESSED, "thread", language=case.language)
+    updated = case.model_copy(deep=True)
+    d.case = updated
+    note = Followup(at=ctx.now, sha256=inbound.sha256, text=msg.text, via=facts.via,
+                    translated_text=facts.translation.text if facts.translation else None,
+                    translation_engine=facts.translation.engine if facts.translation else None,
+                    urgent_reasons=list(facts.urgent_reasons))
+    updated.followups.append(note)
+    _diary(d, ctx, "followup", f"{len(msg.text)} characters, {len(msg.attachments)} attachments"
+                          f"{' (via the case key)' if facts.via == 'case-key' else ''}",
+           inbound.sha256)
+    if msg.message_id:
+        d.message_index[msg.message_id] = case.id
+        if msg.message_id not in updated.message_ids:
+            updated.message_ids.append(msg.message_id)
+    newly_urgent = bool(facts.urgent_reasons) and not updated.triage.urgent
+    if newly_urgent:
+        updated.triage.urgent, updated.triage.priority = True, "P1"
+        updated.triage.urgent_reasons = sorted({*updated.triage.urgent_reasons,
+                                                *facts.urgent_reasons})
+        _diary(d, ctx, "urgent", "a follow-up reads as danger: "
+                            f"{', '.join(facts.urgent_reasons)}; priority P1")
+    if updated.status is CaseStatus.ESCROWED:
+        _diary(d, ctx, "followup-held", "held with the escrowed report; not relayed")
+    else:
+        relayed = _relay(d, updated, note, newly_urgent, ctx)
+        _diary(d, ctx, "followup-relayed", f"passed to {relayed} cleared member(s)")
+        if newly_urgent:
+            _urgent_notice(d, updated, ctx)
+    _receipt(d, updated, inbound, ctx)
+    return d
+
+
+def mentioned(d: Decision, mentioned_case: Case, ctx: Context) -> None:
+    """A new report that refers to another case (not from that case's reporter): linked both
+    ways in the diaries, and the other case's cleared members told, without its content."""
+    new = d.case
+    assert new is not None
+    if mentioned_case.id not in new.links:
+        new.links.append(mentioned_case.id)
+    _diary(d, ctx, "mentions", f"refers to case {mentioned_case.id} but does not come from its "
+                          "reporter; opened as a new report")
+    d.diary.append(DiaryEntry(case_id=mentioned_case.id, at=ctx.now, kind="mentioned",
+                              detail=f"a message from someone who is not this case's reporter "
+                                     f"referred to it; opened as new report {new.id}"))
+    if mentioned_case.status is not CaseStatus.ESCROWED:
+        tell_cleared(d, mentioned_case, ctx, [
+            f"A message from someone who is not this case's reporter referred to this case. "
+            f"It was not added to this case: it was opened as a new report, {new.id}."])
+
+
+def _relay(d: Decision, case: Case, note: Followup, urgent: bool, ctx: Context) -> int:
+    count = 0
+    for member in ctx.config.roster:
+        email = normalise_email(member.email)
+        if email not in case.cleared or email in case.conflicts:
+            continue
+        rendered = ctx.renderer.render("followup_relay", "en", {
+            "member_name": member.name, "case": case_brief(case, ctx.config),
+            "text": note.translated_text or note.text,
+            "original": note.text if note.translated_text else None,
+            "engine": note.translation_engine, "urgent": urgent,
+            "urgent_reasons": note.urgent_reasons, "via_key": note.via == "case-key",
+            "committee_name": ctx.config.committee_name})
+        _to_member(d, case, member.name, member.email, rendered.subject, rendered.body,
+                   "followup-relay", urgent, ctx)
+        count += 1
+    return count
+
+
+def _urgent_notice(d: Decision, case: Case, ctx: Context) -> None:
+    """Members who have not cleared (and have no conflict) learn that the case is urgent now;
+    nothing of what was written."""
+    for member in ctx.config.roster:
+        email = normalise_email(member.email)
+        if email in case.cleared or email in case.conflicts:
+            continue
+        rendered = ctx.renderer.render("urgent_notice", "en", {
+            "member_name": member.name, "case": case_brief(case, ctx.config),
+            "urgent_reasons": case.triage.urgent_reasons,
+            "committee_name": ctx.config.committee_name})
+        _to_member(d, case, member.name, member.email, rendered.subject, rendered.body,
+                   "urgent-notice", True, ctx)
+
+
+def _to_member(d: Decision, case: Case, name: str, email: str, subject: str, body: str,
+               purpose: str, urgent: bool, ctx: Context) -> None:
+    spec = MailSpec(to=(Address(name, email),), subject=subject, body=body,
+                    references=(thread_root(case.id, ctx.config.message_id_domain),),
+                    extra_headers=(("Importance", "high"),) if urgent else ())
+    mail = outgoing_mail(spec, case.id, purpose, ctx)
+    d.outgoing.append(mail)
+    d.message_index[mail.id] = case.id
+
+
+def _receipt(d: Decision, case: Case, inbound: Inbound, ctx: Context) -> None:
+    """A short "it reached the committee" to whoever wrote, in the case's language."""
+    sender = inbound.message.from_
+    if sender is None:
+        return
+    lang = case.language if case.language and ctx.renderer.has("followup_receipt",
+                                                                case.language) else "en"
+    held = case.status is CaseStatus.ESCROWED
+    rendered = ctx.renderer.render("followup_receipt", lang, {
+        "case": {"id": case.id}, "held": held, "committee_name": ctx.config.committee_name,
+        "conduct_address": ctx.config.conduct_address,
+        "emergency_contact": ctx.config.emergency_contact})
+    spec = MailSpec(to=(Address("", sender.email),), subject=rendered.subject,
+                    body=rendered.body, auto_submitted="auto-replied",
+                    in_reply_to=inbound.message.message_id, language=lang,
+                    references=(thread_root(case.id, ctx.config.message_id_domain),))
+    mail = outgoing_mail(spec, case.id, "followup-receipt", ctx, to_reporter=True)
+    d.outgoing.append(mail)
+    d.message_index[mail.id] = case.id
+
+
+def _diary(d: Decision, ctx: Context, kind: str, detail: str, sha: str | None = None) -> None:
+    assert d.case is not None
+    d.diary.append(DiaryEntry(case_id=d.case.id, at=ctx.now, kind=kind,
+                              actor="reporter" if kind == "followup" else "system",
+                              detail=detail, message_sha256=sha))
