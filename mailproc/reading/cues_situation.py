@@ -42,6 +42,9 @@ SITUATION: dict[str, dict[str, tuple[str, ...]]] = {
             r"|at\s+the\s+(?:venue|event|conference|hotel|party|booth|bar|meetup|sprint))\b"
             r"[^.!?\n]{0,20}?\bright\s+now\b",
             r"\bat\s+the\s+(?:venue|event|conference|hotel|party)\s+right\s+now\b",
+            r"\b(?:knows|found\s+out)\s+where\s+I\s+(?:live|am\s+staying|sleep)\b",
+            r"\b(?:will|would|['’]ll|['’]d)\s+be\s+waiting\s+(?:for\s+me\s+)?(?:outside|at"
+            r"|in\s+front\s+of)\s+my\s+(?:hotel|house|home|room|door|flat|apartment|office)\b",
             r"\bI\s+(?:feel|am|['’]m)\s+unsafe\b[^.!?\n]{0,20}?" + _NOW_EN,
             r"\bI\s+(?:am|['’]m)\s+(?:in\s+danger|(?:scared|afraid|terrified)\s+for\s+my\s+"
             r"(?:life|safety))\b",
@@ -60,6 +63,7 @@ SITUATION: dict[str, dict[str, tuple[str, ...]]] = {
             r"|lugar|recinto|congreso|hotel)\b",
             r"\bme\s+(?:agredi[óo]|golpe[óo]|peg[óo]|manose[óo]|atac[óo])\b",
             r"\bagresi[óo]n\s+sexual\b",
+            r"\bsabe\s+d[óo]nde\s+(?:vivo|me\s+alojo|duermo)\b",
         ),
         "fr": (
             r"\bme\s+suit\b[^.!?\n]{0,25}?\b(?:maintenant|en\s+ce\s+moment|actuellement)\b",
@@ -67,6 +71,7 @@ SITUATION: dict[str, dict[str, tuple[str, ...]]] = {
             r"|à\s+la\s+(?:conf[ée]rence|soir[ée]e))\s+(?:en\s+ce\s+moment|maintenant|actuellement)",
             r"\bm['’]a\s+(?:frapp[ée]e?|agress[ée]e?|attrap[ée]e?|pelot[ée]e?)\b",
             r"\bagression\s+sexuelle\b",
+            r"\bsait\s+o[ùu]\s+j['’]habite\b",
         ),
         "de": (
             r"\b(?:verfolgt\s+mich|folgt\s+mir)\b[^.!?\n]{0,25}?\b(?:gerade|jetzt|im\s+moment"

@@ -1,0 +1,187 @@
+"""What reaches whom around a case, as conversations on the real servers of the suite.
+
+The reporter is always heard: her later messages reach every cleared member at once (never a
+conflicted one), a threat in them makes the case urgent, and she gets a receipt. Only she (or
+the holder of an anonymous case's key) can add to her case: a stranger who refers to it opens
+a new report. Nothing internal reaches her. A member who declared a conflict on an earlier
+case about the same person never sees that case inside a later one.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from harness import imap_mailbox, mail, show, smtp_outgoing, write_config
+from libretranslate import LibreTranslateServer
+from test_committee_flow import Committee
+
+EN_REPORT = ("I want to report harassment at the Lyon meetup on Saturday. He made sexual "
+             "comments about me in front of everyone and followed me to the bar.\n\n"
+             "Reported person: Paul Novak (paul.novak@example.com)\n\nSam")
+
+
+def _committee(dovecot, smtp_server, tmp_path: Path, **extra) -> Committee:  # type: ignore[no-untyped-def]
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=smtp_outgoing(smtp_server),
+                          auth={"trusted_authserv_ids": ["mx.example.org"]}, **extra)
+    return Committee(dovecot, smtp_server, config)
+
+
+def _texts(c: Committee, address: str) -> str:
+    return "\n".join(c.body(m) for m in c.to(address))
+
+
+def test_a_reporters_follow_up_reaches_the_cleared_members_at_once_and_not_the_conflicted(
+        dovecot, smtp_server, tmp_path: Path) -> None:
+    c = _committee(dovecot, smtp_server, tmp_path)
+    dovecot.append(mail("sam@example.net", "Harassment at the meetup", EN_REPORT,
+                        name="Sam Rivera"))
+    assert c.run()[0][:2] == ["report", "COC-2026-0001"]
+    notice = {m: c.last_to(f"{m}@example.org", "New report") for m in ("alice", "bashir", "chen")}
+    c.member_says("alice", "#clear", notice["alice"])
+    c.member_says("bashir", "#clear", notice["bashir"])
+    c.member_says("chen", "#conflict", notice["chen"])
+    c.run()
+    disclosure = c.last_to("alice@example.org", "full report")
+    c.member_says("alice", "#reply Thank you. Is he still around you at the event?", disclosure)
+    c.run()
+    asked = c.last_to("sam@example.net", "message")
+    smtp_server.clear()
+
+    # Sam answers the committee's question the way any mail client would: a reply on top.
+    answer = ("Yes. He knows where I live and said he would be waiting outside my hotel "
+              "tonight.\n\nOn Sun, 22 Nov 2026 at 10:00, conduct@example.org wrote:\n"
+              "> Thank you. Is he still around you at the event?\n")
+    dovecot.append(mail("sam@example.net", f"Re: {asked['Subject']}", answer,
+                        in_reply_to=asked["Message-ID"].strip("<>")))
+    assert [r[:2] for r in c.run()] == [["followup", "COC-2026-0001"]]
+
+    for member in ("alice", "bashir"):
+        relay = c.last_to(f"{member}@example.org", "the reporter wrote again")
+        assert "URGENT" in str(relay["Subject"])
+        assert "He knows where I live" in c.body(relay)
+    assert c.to("chen@example.org") == []  # conflicted: not a word of it
+    receipt = c.last_to("sam@example.net", "reached the committee")
+    assert "COC-2026-0001" in str(receipt["Subject"])
+    assert not {"alice", "bashir", "chen"} & set(c.body(receipt).lower().split())
+    record = show(c.config, "COC-2026-0001")
+    assert record["triage"]["urgent"] and record["triage"]["priority"] == "P1"
+    assert record["followups"][0]["via"] == "address"
+
+    # The full report (#show) carries the follow-up too, for whoever asks later.
+    c.member_says("bashir", "#show", disclosure)
+    c.run()
+    assert "He knows where I live" in c.body(c.last_to("bashir@example.org", "full report"))
+
+
+def test_a_stranger_who_refers_to_a_case_opens_a_new_report_and_adds_nothing_to_it(
+        dovecot, smtp_server, tmp_path: Path) -> None:
+    c = _committee(dovecot, smtp_server, tmp_path)
+    dovecot.append(mail("sam@example.net", "Harassment at the meetup", EN_REPORT))
+    c.run()
+    c.member_says("alice", "#clear", c.last_to("alice@example.org", "New report"))
+    c.run()
+    smtp_server.clear()
+
+    # Mallory guesses the thread root from the case id (it is predictable) and writes in.
+    forged = mail("mallory@example.com", "Re: [COC-2026-0001] your report",
+                  "It was all a misunderstanding, please drop it. MALLORY-TEXT",
+                  headers={"References": "<case.coc-2026-0001@example.org>"})
+    dovecot.append(forged)
+    assert c.run()[0][:2] == ["report", "COC-2026-0002"]
+    first, second = show(c.config, "COC-2026-0001"), show(c.config, "COC-2026-0002")
+    assert first["followups"] == []
+    assert second["links"] == ["COC-2026-0001"]
+    # Alice, cleared on the first case, learns that someone referred to it; nothing of it.
+    told = c.last_to("alice@example.org", "update")
+    assert "COC-2026-0002" in c.body(told) and "MALLORY-TEXT" not in _texts(c, "alice@example.org")
+    assert c.to("sam@example.net") == []  # the reporter hears nothing of Mallory
+
+
+def test_an_anonymous_reporter_follows_up_from_another_address_with_the_case_key(
+        dovecot, smtp_server, tmp_path: Path) -> None:
+    c = _committee(dovecot, smtp_server, tmp_path)
+    dovecot.append(mail("sam@example.net", "Report",
+                        "Please keep me anonymous. " + EN_REPORT.replace("\n\nSam", "")))
+    c.run()
+    ack = c.last_to("sam@example.net", "")
+    assert show(c.config, "COC-2026-0001")["reporter"]["anonymous"]
+    smtp_server.clear()
+    # From a throwaway address, replying to the acknowledgement: the case key is in its id.
+    dovecot.append(mail("throwaway@example.net", f"Re: {ack['Subject']}",
+                        "One more thing: a witness, Ana, saw it.",
+                        in_reply_to=ack["Message-ID"].strip("<>")))
+    assert c.run()[0][:2] == ["followup", "COC-2026-0001"]
+    assert show(c.config, "COC-2026-0001")["followups"][0]["via"] == "case-key"
+    # A mail that only names the thread root does not carry the key: a new report.
+    dovecot.append(mail("throwaway@example.net", "Re: [COC-2026-0001] Report", "And another.",
+                        headers={"References": "<case.coc-2026-0001@example.org>"}))
+    assert c.run()[0][:2] == ["report", "COC-2026-0002"]
+
+
+def test_nothing_internal_reaches_the_reporter_and_the_public_line_is_not_relayed(
+        dovecot, smtp_server, tmp_path: Path) -> None:
+    c = _committee(dovecot, smtp_server, tmp_path)
+    dovecot.append(mail("sam@example.net", "Harassment at the meetup", EN_REPORT))
+    c.run()
+    for m in ("alice", "bashir"):
+        c.member_says(m, "#clear", c.last_to(f"{m}@example.org", "New report"))
+    c.run()
+    about = c.last_to("alice@example.org", "full report")
+    c.member_says("alice", "#propose violation=yes consequences=warning A written warning to "
+                  "Paul. INTERNAL-REMARK he was warned informally before.", about)
+    c.run()
+    c.member_says("alice", "#vote yes", about)
+    c.member_says("bashir", "#vote yes", about)
+    c.run()
+    c.member_says("alice", "#close Warning sent CLOSE-SUMMARY\npublic: PUBLIC-LINE a participant "
+                  "was warned.", about)
+    c.run()
+    assert "PUBLIC-LINE" not in c.body(c.last_to("bashir@example.org", ""))  # not relayed
+    code = re.search(r"#confirm (\d{6})",
+                     c.body(c.last_to("alice@example.org", "your commands"))).group(1)
+    c.member_says("alice", f"#confirm {code}", about)
+    c.run()
+    assert show(c.config, "COC-2026-0001")["status"] == "closed"
+    to_sam = _texts(c, "sam@example.net")
+    assert "has finished handling your report" in to_sam  # the outcome mail went
+    for internal in ("INTERNAL-REMARK", "CLOSE-SUMMARY", "PUBLIC-LINE", "violation=",
+                     "consequences=", "written warning to"):
+        assert internal not in to_sam, internal
+
+
+def test_a_conflict_on_an_earlier_case_hides_it_inside_a_later_one(
+        dovecot, smtp_server, tmp_path: Path) -> None:
+    with LibreTranslateServer() as translator:
+        c = _committee(dovecot, smtp_server, tmp_path,
+                       translation={"backend": "libretranslate", "url": translator.url})
+        dovecot.append(mail("sam@example.net", "Harassment at the meetup", EN_REPORT))
+        c.run()
+        c.member_says("alice", "#clear", c.last_to("alice@example.org", "New report"))
+        c.member_says("bashir", "#clear", c.last_to("bashir@example.org", "New report"))
+        c.member_says("chen", "#conflict", c.last_to("chen@example.org", "New report"))
+        c.run()
+        about = c.last_to("alice@example.org", "full report")
+        c.member_says("alice", "#propose violation=yes consequences=warning SECRET-DECISION",
+                      about)
+        c.run()
+        c.member_says("alice", "#vote yes", about)
+        c.member_says("bashir", "#vote yes", about)
+        c.run()
+        assert show(c.config, "COC-2026-0001")["decision"]
+
+        # A second report about the same person, from someone else; Chen has no conflict here.
+        dovecot.append(mail("rita@example.net", "Paul again",
+                            "Paul Novak (paul.novak@example.com) insulted me in the chat."))
+        assert c.run()[0][:2] == ["report", "COC-2026-0002"]
+        c.member_says("chen", "#clear", c.last_to("chen@example.org", "New report"))
+        c.member_says("alice", "#clear", [m for m in c.to("alice@example.org")
+                                          if "COC-2026-0002" in str(m["Subject"])][-1])
+        c.run()
+    to_chen = c.body(c.last_to("chen@example.org", "full report"))
+    assert "an earlier case on which you declared a conflict" in to_chen
+    assert "COC-2026-0001" not in to_chen and "SECRET-DECISION" not in to_chen
+    assert "Highest consequence" not in to_chen
+    to_alice = c.body(c.last_to("alice@example.org", "full report"))
+    assert "COC-2026-0001" in to_alice and "Highest consequence so far" in to_alice
