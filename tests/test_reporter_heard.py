@@ -185,3 +185,48 @@ def test_a_conflict_on_an_earlier_case_hides_it_inside_a_later_one(
     assert "Highest consequence" not in to_chen
     to_alice = c.body(c.last_to("alice@example.org", "full report"))
     assert "COC-2026-0001" in to_alice and "Highest consequence so far" in to_alice
+
+
+def test_escrow_holds_until_a_match_and_the_reporters_yes(tmp_path: Path) -> None:
+    from test_committee_more import ESCROW, Box
+
+    box = Box(tmp_path)
+    box.send(mail("first@example.net", "Report", ESCROW.replace("Dan Brook", "Dan A. Brook")))
+    box.run()
+    notice = box.sent("alice@example.org", "New report")[0]
+    box.member("alice", "#clear\n#show", notice)
+    box.member("bashir", "#clear\n#release", box.sent("bashir@example.org", "New report")[0])
+    box.run()
+    held = box.text(box.sent("alice@example.org", "your commands")[-1])
+    assert "held in escrow: it is not shown" in held
+    assert "has not consented" in box.text(box.sent("bashir@example.org", "your commands")[-1])
+    assert not box.sent("alice@example.org", "full report")
+    assert show(box.config, "COC-2026-0001")["status"] == "escrowed"
+
+    # Someone else reports the same person, middle initial left out, also asking for escrow.
+    box.send(mail("second@example.net", "Report", "Please only act if someone else reports "
+                  "him too. Dan Brook touched me without consent at the sprint.\n\n"
+                  "Reported person: Dan Brook"))
+    box.run()
+    (asked_first,) = box.sent("first@example.net", "May we act")
+    assert len(box.sent("second@example.net", "May we act")) == 1  # both are asked
+    assert "second@example.net" not in box.text(asked_first)
+
+    # The first says no for now: still held, and she is told so.
+    box.send(mail("first@example.net", f"Re: {asked_first['Subject']}", "No, not yet please.",
+                  in_reply_to=asked_first["Message-ID"].strip("<>")))
+    box.run()
+    assert show(box.config, "COC-2026-0001")["status"] == "escrowed"
+    assert "keep your report" in box.text(box.sent("first@example.net", "reached")[-1])
+    # Then yes, in her own words: released, the cleared members told, her answer answered.
+    box.send(mail("first@example.net", f"Re: {asked_first['Subject']}",
+                  "Yes, you may act on my report.\n\n> May we act on your report too?",
+                  in_reply_to=asked_first["Message-ID"].strip("<>")))
+    box.run()
+    record = show(box.config, "COC-2026-0001")
+    assert record["status"] == "investigating" and record["escrow_consent"] is True
+    assert "will now act" in box.text(box.sent("first@example.net", "reached")[-1])
+    assert "consented" in box.text(box.sent("alice@example.org", "update")[-1])
+    box.member("alice", "#show", notice)
+    box.run()
+    assert "Dan A. Brook" in box.text(box.sent("alice@example.org", "full report")[-1])

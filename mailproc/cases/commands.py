@@ -86,6 +86,17 @@ class Spec:
     needs_case: bool = True
     needs_clear: bool = True  # only after the member declared no conflict
     destructive: bool = False  # needs a token, or a #confirm round trip
+    check: Handler | None = None  # refuses (CommandError) before a confirmation is asked
+
+
+def _releasable(s: Session, _args: str) -> str:
+    case = s.need_case()
+    if case.status is not CaseStatus.ESCROWED:
+        raise CommandError("the case is not in escrow")
+    if not case.escrow_consent:
+        raise CommandError("the reporter has not consented: she is asked when another report "
+                           "names the same person, and her yes releases the case by itself")
+    return ""
 
 
 def _member_named(s: Session, who: str) -> str:
@@ -268,8 +279,7 @@ def _escrow(s: Session, _args: str) -> str:
 
 def _release(s: Session, _args: str) -> str:
     case = s.need_case()
-    if case.status is not CaseStatus.ESCROWED:
-        raise CommandError("the case is not in escrow")
+    _releasable(s, _args)
     case.status, case.escrow = CaseStatus.INVESTIGATING, False
     if case.escrow_periods and case.escrow_periods[-1][1] is None:
         case.escrow_periods[-1][1] = s.ctx.now  # the clocks run again
@@ -350,6 +360,9 @@ def _outcome(s: Session, args: str) -> str:
 
 
 def _show(s: Session, _args: str) -> str:
+    if s.need_case().status is CaseStatus.ESCROWED:
+        raise CommandError("the report is held in escrow: it is not shown to anyone until "
+                           "another report names the same person and its reporter consents")
     s.disclose.append(s.member)
     return "the case record follows in a separate mail"
 
@@ -383,7 +396,8 @@ COMMANDS: dict[str, Spec] = {
     "propose": Spec(_propose, "#propose violation=yes|no consequences=K PLAN", "a motion"),
     "vote": Spec(_vote, "#vote yes|no|abstain", "vote on the open motion"),
     "escrow": Spec(_escrow, "#escrow", "hold the case in escrow"),
-    "release": Spec(_release, "#release", "release it from escrow", destructive=True),
+    "release": Spec(_release, "#release", "release it from escrow (the reporter consented)",
+                    destructive=True, check=_releasable),
     "link": Spec(_link, "#link CASE-ID", "link a related case"),
     "outcome": Spec(_outcome, "#outcome TEXT", "what the reporter is told at the close",
                     destructive=True),

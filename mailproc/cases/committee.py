@@ -76,6 +76,11 @@ def _run(s: Session, word: str, args: str, line: str) -> str:
     if problem:
         return f"{line}\n   -> refused: {problem}"
     if _destructive(s, word, spec) and not s.mail.by_token:
+        try:
+            if spec.check is not None:
+                spec.check(s, args)
+        except CommandError as exc:
+            return f"{line}\n   -> error: {exc}"
         return f"{line}\n   -> {_ask_confirmation(s, word, args)}"
     try:
         return f"{line}\n   -> {spec.run(s, args)}"

@@ -18,6 +18,7 @@ from mailproc.cases.workflow import (
     Context,
     Decision,
     Inbound,
+    answers_consent,
     case_brief,
     outgoing_mail,
     thread_root,
@@ -25,6 +26,7 @@ from mailproc.cases.workflow import (
 from mailproc.mail.compose import MailSpec
 from mailproc.model.parsed import Address, CaseStatus, Folder, Outcome, Translation, normalise_email
 from mailproc.model.records import Case, DiaryEntry, Followup
+from mailproc.reading.consent import ONE_WORD, consent_of
 
 
 @dataclass(frozen=True)
@@ -62,15 +64,43 @@ def followup(inbound: Inbound, case: Case, facts: FollowupFacts, ctx: Context) -
                                                 *facts.urgent_reasons})
         _diary(d, ctx, "urgent", "a follow-up reads as danger: "
                             f"{', '.join(facts.urgent_reasons)}; priority P1")
+    consent = _consent(d, updated, inbound, ctx) if updated.status is CaseStatus.ESCROWED \
+        else None
     if updated.status is CaseStatus.ESCROWED:
         _diary(d, ctx, "followup-held", "held with the escrowed report; not relayed")
-    else:
+    elif consent is None:
         relayed = _relay(d, updated, note, newly_urgent, ctx)
         _diary(d, ctx, "followup-relayed", f"passed to {relayed} cleared member(s)")
         if newly_urgent:
             _urgent_notice(d, updated, ctx)
-    _receipt(d, updated, inbound, ctx)
+    _receipt(d, updated, inbound, consent, ctx)
     return d
+
+
+def _consent(d: Decision, case: Case, inbound: Inbound, ctx: Context) -> bool | None:
+    """The escrowed reporter's answer, when this is one (a reply to the escrow question, or a
+    one-word YES / NO): yes releases the case to the committee, no keeps it held."""
+    text = inbound.message.text.strip()
+    if not answers_consent(inbound.message, case, ctx) and not ONE_WORD.fullmatch(text):
+        return None
+    answer = consent_of(text)
+    if answer is None:
+        _diary(d, ctx, "consent-unclear", "an answer to the escrow question says neither yes "
+                                          "nor no; the report stays held")
+        return None
+    case.escrow_consent = answer
+    if not answer:
+        _diary(d, ctx, "consent-refused", "the reporter does not consent: the report stays held")
+        return False
+    case.status, case.escrow = CaseStatus.INVESTIGATING, False
+    if case.escrow_periods and case.escrow_periods[-1][1] is None:
+        case.escrow_periods[-1][1] = ctx.now  # the clocks run again
+    _diary(d, ctx, "consent", "the reporter consents: released from escrow")
+    tell_cleared(d, case, ctx, [
+        "The reporter of this escrowed case consented: the committee may act on it now. "
+        "Reply #show to receive the full report (members who have not answered the notice "
+        "yet: #clear or #conflict)."])
+    return True
 
 
 def mentioned(d: Decision, mentioned_case: Case, ctx: Context) -> None:
@@ -135,7 +165,8 @@ def _to_member(d: Decision, case: Case, name: str, email: str, subject: str, bod
     d.message_index[mail.id] = case.id
 
 
-def _receipt(d: Decision, case: Case, inbound: Inbound, ctx: Context) -> None:
+def _receipt(d: Decision, case: Case, inbound: Inbound, consent: bool | None,
+             ctx: Context) -> None:
     """A short "it reached the committee" to whoever wrote, in the case's language."""
     sender = inbound.message.from_
     if sender is None:
@@ -144,7 +175,8 @@ def _receipt(d: Decision, case: Case, inbound: Inbound, ctx: Context) -> None:
                                                                 case.language) else "en"
     held = case.status is CaseStatus.ESCROWED
     rendered = ctx.renderer.render("followup_receipt", lang, {
-        "case": {"id": case.id}, "held": held, "committee_name": ctx.config.committee_name,
+        "case": {"id": case.id}, "held": held, "consent": consent,
+        "committee_name": ctx.config.committee_name,
         "conduct_address": ctx.config.conduct_address,
         "emergency_contact": ctx.config.emergency_contact})
     spec = MailSpec(to=(Address("", sender.email),), subject=rendered.subject,

@@ -28,8 +28,11 @@ def normalised(person: ReportedPerson) -> list[str]:
         out.append("email:" + normalise_email(person.email))
     if person.handle:
         out.append("handle:" + person.handle.lstrip("@").casefold())
-    if person.name and len(_name(person.name).split()) >= 2:  # a first name alone is no match
-        out.append("name:" + _name(person.name))
+    words = _name(person.name).split() if person.name else []
+    if len(words) >= 2:  # a first name alone is no match
+        out.append("name:" + " ".join(words))
+    if len(words) >= 3:  # "Paul Andrew Novak" is also "Paul Novak"
+        out.append("name:" + f"{words[0]} {words[-1]}")
     return out
 
 

@@ -236,6 +236,8 @@ def _escrow_matches(d: Decision, case: Case, state: StateView, ctx: Context) -> 
             f"A new report ({case.id}) from a different reporter names the same person as "
             f"this escrowed case. Its reporter is being asked whether we may act on it."])
         _ask_consent(d, held, ctx)
+    if case.escrow_matches and case.status is CaseStatus.ESCROWED:
+        _ask_consent(d, case, ctx)  # both asked for escrow: the new reporter is asked too
 
 
 def tell_cleared(d: Decision, case: Case, ctx: Context, lines: list[str]) -> None:

@@ -91,12 +91,14 @@ def outgoing_mail(spec: MailSpec, case_id: str | None, purpose: str, ctx: Contex
                   to_reporter: bool = False) -> Outgoing:
     """Queue-ready mail with a fresh Message-ID. Mail to a case's reporter carries the case's
     key in its Message-ID (`reporter_key`): a reply that refers to it comes from the reporter,
-    or from someone the reporter gave it to."""
+    or from someone the reporter gave it to. The escrow question also names its purpose there,
+    so that the answer to it is read as the answer (`answers_consent`)."""
     config = ctx.config
     mid = new_message_id(ctx.rng, config.message_id_domain)
     if to_reporter and case_id is not None:
         local, _, domain = mid.partition("@")
-        mid = f"{local}.{reporter_key(case_id, ctx.pepper)}@{domain}"
+        marker = ".consent" if purpose == "escrow-consent" else ""
+        mid = f"{local}{marker}.{reporter_key(case_id, ctx.pepper)}@{domain}"
     sender = config.conduct_address
     spec = MailSpec(**{**spec.__dict__, "from_name": spec.from_name or config.committee_name})
     return Outgoing(id=mid, case_id=case_id, purpose=purpose, mail_from=sender,
@@ -161,6 +163,12 @@ def thread_case(msg: ParsedMessage, state: StateView, config: Config) -> Case | 
                 normalise_email(case.reporter.email) == normalise_email(msg.from_.email):
             return case
     return None
+
+
+def answers_consent(msg: ParsedMessage, case: Case, ctx: Context) -> bool:
+    """Whether a message replies to the escrow question we sent this case's reporter."""
+    key = f".consent.{reporter_key(case.id, ctx.pepper)}@"
+    return any(key in mid for mid in (*msg.in_reply_to, *msg.references))
 
 
 def from_reporter(msg: ParsedMessage, case: Case, ctx: Context) -> str | None:
