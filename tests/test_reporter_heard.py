@@ -230,3 +230,40 @@ def test_escrow_holds_until_a_match_and_the_reporters_yes(tmp_path: Path) -> Non
     box.member("alice", "#show", notice)
     box.run()
     assert "Dan A. Brook" in box.text(box.sent("alice@example.org", "full report")[-1])
+
+
+def test_off_boarding_by_an_alias_removes_every_address_and_restore_brings_them_back(
+        tmp_path: Path) -> None:
+    from harness import ROSTER, mailproc
+    from test_committee_more import TRUSTED, Box
+
+    roster = [dict(m) for m in ROSTER]
+    roster[1]["aliases"] = ["b.rahimi@example.net"]  # Bashir's second address
+    box = Box(tmp_path)
+    box.config = write_config(tmp_path, mailbox={"maildir": str(tmp_path / "var" / "mail")},
+                              auth={"trusted_authserv_ids": ["mx.example.org"]}, roster=roster)
+    box.send(mail("sam@example.net", "Report", EN_REPORT))
+    box.run()
+    notice = box.sent("bashir@example.org", "New report")[0]
+
+    unknown = mailproc(box.config, "members", "remove", "nobody@example.org")
+    assert unknown.code == 1 and "not an address of anyone on the roster" in unknown.err
+    gone = mailproc(box.config, "members", "remove", "B.Rahimi@example.net")
+    assert gone.code == 0 and "bashir@example.org" in gone.out
+    listed = mailproc(box.config, "members", "list").out
+    assert "Bashir Rahimi REMOVED" in listed and "Alice Moreno (chair)\n" in listed
+
+    # His primary address, and the alias, are both cut off; no new notice reaches him.
+    box.member("bashir", "#clear", notice)
+    box.send(TRUSTED + mail("b.rahimi@example.net", f"Re: {notice['Subject']}", "#show",
+                            in_reply_to=notice["Message-ID"].strip("<>")))
+    box.send(mail("rita@example.net", "Another report", "Paul Novak insulted me in the chat."))
+    lines = box.run()
+    assert [r[3] for r in lines if r[0] == "command"] == ["refused:removed-member"] * 2
+    assert len(box.sent("bashir@example.org")) == 1  # the first notice only
+    assert "bashir@example.org" not in show(box.config, "COC-2026-0001")["cleared"]
+
+    assert mailproc(box.config, "members", "restore", "bashir@example.org").code == 0
+    box.send(mail("tom@example.net", "A third report", "Someone shouted at me at the venue."))
+    box.run()
+    assert len(box.sent("bashir@example.org", "New report")) == 2

@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     diary.add_argument("--json", action="store_true")
     sub.add_parser("verify", help="check every case diary's hash chain; exit 0 or 1")
     members = sub.add_parser("members", help="committee membership")
-    members.add_argument("action", choices=["remove", "list"])
+    members.add_argument("action", choices=["remove", "restore", "list"])
     members.add_argument("email", nargs="?")
     status = sub.add_parser("status", help="health for monitoring: exit 0 healthy, 1 degraded, "
                                            "2 down")
@@ -235,22 +235,32 @@ def cmd_verify(config: Config, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_members(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    """List the roster with removals; remove or restore a member by any of their addresses."""
+    from mailproc.model.parsed import normalise_email
     from mailproc.store.revocation import Revocations
 
     revoked = Revocations(config.data_dir)
     if args.action == "list":
         gone = revoked.emails()
         for m in config.roster:
-            flags = (" (chair)" if m.chair else "") + (" REMOVED" if m.email.lower() in gone
-                                                     else "")
-            out.write(f"{m.email:<32} {m.name}{flags}\n")
+            flags = (" (chair)" if m.chair else "") + (
+                " REMOVED" if normalise_email(m.email) in gone else "")
+            also = f" (also {', '.join(m.aliases)})" if m.aliases else ""
+            out.write(f"{m.email:<32} {m.name}{flags}{also}\n")
         return 0
-    if not args.email or config.member_by_email(args.email) is None:
-        print("mailproc: give the email of a roster member to remove", file=sys.stderr)
-        return EXIT_CONFIG
-    revoked.add(args.email)
-    out.write(f"{args.email}: removed now (no more mail, commands refused); also delete them "
-              "from the roster in the config file\n")
+    member = config.member_by_email(args.email) if args.email else None
+    if member is None:
+        print(f"mailproc members {args.action}: {args.email or '(no address)'} is not an "
+              "address of anyone on the roster (see mailproc members list)", file=sys.stderr)
+        return 1
+    if args.action == "restore":
+        revoked.restore(member.email)
+        out.write(f"{member.email} ({member.name}): restored now\n")
+        return 0
+    revoked.add(member.email)
+    aliases = f" and {', '.join(member.aliases)}" if member.aliases else ""
+    out.write(f"{member.email}{aliases} ({member.name}): removed now (no more mail, commands "
+              "refused); also delete them from the roster in the config file\n")
     return 0
 
 

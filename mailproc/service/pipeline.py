@@ -66,7 +66,8 @@ class Pipeline:
         self.settings = settings_for(config)
         self.reports = ReportReader(config, store, translator, dry_run)
         self.revocations = Revocations(config.data_dir)
-        self.removed: frozenset[str] = frozenset()
+        self.gone: frozenset[str] = frozenset()  # removed members (their roster address)
+        self.removed: frozenset[str] = frozenset()  # and every alias of theirs
         self.translator, self.clock, self.rng, self.pepper = translator, clock, rng, pepper
 
     def context(self) -> Context:
@@ -115,11 +116,15 @@ class Pipeline:
     def apply_revocations(self) -> None:
         """Members removed since the last batch: out of the roster now, their cases flagged."""
         gone = self.revocations.emails()
-        if gone == self.removed:
+        if gone == self.gone:
             return
-        new, self.removed = gone - self.removed, gone
+        new, self.gone = gone - self.gone, gone
+        roster = self.full_config.roster
+        # Every address of a removed member is refused, whichever one the removal named.
+        self.removed = gone | {normalise_email(a) for m in roster
+                               if normalise_email(m.email) in gone for a in m.aliases}
         self.config = self.full_config.model_copy(update={"roster": [
-            m for m in self.full_config.roster if normalise_email(m.email) not in gone]})
+            m for m in roster if normalise_email(m.email) not in gone]})
         if new and not self.dry_run:
             ctx = self.context()
             view = BatchView(self.store, Transaction())

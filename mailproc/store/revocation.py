@@ -23,19 +23,34 @@ class Revocations:
         self._emails: frozenset[str] = frozenset()
 
     def add(self, email: str) -> None:
+        """Remove a member (by their roster address) from now on."""
+        self._append(email, "remove")
+
+    def restore(self, email: str) -> None:
+        """Undo a removal: the member receives mail and may act again."""
+        self._append(email, "restore")
+
+    def _append(self, email: str, action: str) -> None:
         self.log.path.parent.mkdir(parents=True, exist_ok=True)
-        self.log.append([{"email": normalise_email(email),
+        self.log.append([{"email": normalise_email(email), "action": action,
                           "at": datetime.now(UTC).isoformat()}])
 
     def emails(self) -> frozenset[str]:
-        """The removed addresses, re-read only when the file changed."""
+        """The removed addresses (the last action on each wins), re-read when the file changed."""
         try:
             stat = self.log.path.stat()
         except FileNotFoundError:
             return frozenset()
         if self._seen != (stat.st_mtime, stat.st_size):
             self._seen = (stat.st_mtime, stat.st_size)
-            self._emails = frozenset(str(r["email"]) for r in self.log.read() if "email" in r)
+            removed: set[str] = set()
+            for record in self.log.read():
+                email = str(record.get("email", ""))
+                if record.get("action", "remove") == "remove":
+                    removed.add(email)
+                else:
+                    removed.discard(email)
+            self._emails = frozenset(removed - {""})
         return self._emails
 
     def dump(self) -> str:
