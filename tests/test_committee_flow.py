@@ -49,6 +49,13 @@ class Committee:
                    in_reply_to=about["Message-ID"].strip("<>"))
         self.dovecot.append((TRUSTED.encode() if authenticated else b"") + raw)
 
+    def confirm_code(self, address: str) -> str:
+        """The code in the newest transcript that asks for one (a flush's mails may arrive
+        in any order over parallel SMTP connections)."""
+        codes = [re.search(r"#confirm (\d{6})", self.body(m)) for m in self.to(address)
+                 if "your commands" in str(m["Subject"])]
+        return [found for found in codes if found][-1].group(1)
+
     def body(self, msg: EmailMessage) -> str:
         part = msg.get_body(("plain",))
         assert part is not None
@@ -129,8 +136,7 @@ def _conversation(c: Committee) -> None:
     to_lucia = c.last_to("lucia@example.net", "mensaje")
     assert "[es] Thank you for your patience" in c.body(to_lucia)
     assert to_lucia["Content-Language"] == "es"
-    code = re.search(r"#confirm (\d{6})", c.body(c.last_to("alice@example.org",
-                                                             "your commands"))).group(1)
+    code = c.confirm_code("alice@example.org")
     assert show(c.config, "COC-2026-0001")["status"] == "decided"  # not closed yet
 
     forged = mail("alice@example.org", "Re: x", f"#confirm {code}",
@@ -142,7 +148,7 @@ def _conversation(c: Committee) -> None:
     before = len(c.smtp.messages)
     c.run()
     assert show(c.config, "COC-2026-0001")["status"] == "decided"
-    assert len(c.smtp.messages) == before + 2  # Bashir's relay to Alice + his transcript
+    assert len(c.smtp.messages) == before + 1  # the relay to Alice; no transcript for a relay
 
     c.member_says("alice", f"#confirm {code}", relay)
     c.run()

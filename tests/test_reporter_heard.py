@@ -9,7 +9,6 @@ case about the same person never sees that case inside a later one.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from harness import imap_mailbox, mail, show, smtp_outgoing, write_config
@@ -139,8 +138,7 @@ def test_nothing_internal_reaches_the_reporter_and_the_public_line_is_not_relaye
                   "was warned.", about)
     c.run()
     assert "PUBLIC-LINE" not in c.body(c.last_to("bashir@example.org", ""))  # not relayed
-    code = re.search(r"#confirm (\d{6})",
-                     c.body(c.last_to("alice@example.org", "your commands"))).group(1)
+    code = c.confirm_code("alice@example.org")
     c.member_says("alice", f"#confirm {code}", about)
     c.run()
     assert show(c.config, "COC-2026-0001")["status"] == "closed"
@@ -217,7 +215,8 @@ def test_escrow_holds_until_a_match_and_the_reporters_yes(tmp_path: Path) -> Non
                   in_reply_to=asked_first["Message-ID"].strip("<>")))
     box.run()
     assert show(box.config, "COC-2026-0001")["status"] == "escrowed"
-    assert "keep your report" in box.text(box.sent("first@example.net", "reached")[-1])
+    assert ["keep your report" in box.text(m) for m in box.sent("first@example.net", "reached")] \
+        == [True]
     # Then yes, in her own words: released, the cleared members told, her answer answered.
     box.send(mail("first@example.net", f"Re: {asked_first['Subject']}",
                   "Yes, you may act on my report.\n\n> May we act on your report too?",
@@ -225,7 +224,8 @@ def test_escrow_holds_until_a_match_and_the_reporters_yes(tmp_path: Path) -> Non
     box.run()
     record = show(box.config, "COC-2026-0001")
     assert record["status"] == "investigating" and record["escrow_consent"] is True
-    assert "will now act" in box.text(box.sent("first@example.net", "reached")[-1])
+    assert sorted("will now act" in box.text(m)
+                  for m in box.sent("first@example.net", "reached")) == [False, True]
     assert "consented" in box.text(box.sent("alice@example.org", "update")[-1])
     box.member("alice", "#show", notice)
     box.run()
@@ -267,3 +267,31 @@ def test_off_boarding_by_an_alias_removes_every_address_and_restore_brings_them_
     box.send(mail("tom@example.net", "A third report", "Someone shouted at me at the venue."))
     box.run()
     assert len(box.sent("bashir@example.org", "New report")) == 2
+
+
+def test_a_members_mail_never_vanishes_without_a_word(tmp_path: Path) -> None:
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    box.send(mail("sam@example.net", "Report", EN_REPORT))
+    box.run()
+    notice = box.sent("alice@example.org", "New report")[0]
+    # An attribution line first (as some phone clients write it), then unquoted new text.
+    box.member("alice", "On 12 Nov 2026 at 21:04 Marco wrote:\n#clear\nI can take this one.",
+               notice)
+    box.run()
+    assert "alice@example.org" in show(box.config, "COC-2026-0001")["cleared"]
+    # Everything quoted: no command, nothing relayed, and she is told so with what was cut.
+    box.member("alice", "> #lead me\n> I can take this one.", notice)
+    box.run()
+    told = [box.text(m) for m in box.sent("alice@example.org", "your commands")
+            if "Nothing new was found" in box.text(m)]
+    assert len(told) == 1 and "| > #lead me" in told[0]
+    # Plain discussion that was relayed earns no transcript (the relay is the answer).
+    box.member("bashir", "#clear", box.sent("bashir@example.org", "New report")[0])
+    box.run()
+    before = len(box.sent("alice@example.org", "your commands"))
+    box.member("alice", "Agreed.", notice)
+    box.run()
+    assert len(box.sent("alice@example.org", "your commands")) == before
+    assert any("Agreed." in box.text(m) for m in box.sent("bashir@example.org", "wrote"))

@@ -55,15 +55,29 @@ def handle(inbound: Inbound, mail: MemberMail, ctx: Context,
     lines += [_run(s, c.word, c.args, c.line) for c in mail.reply.commands]
     lines += [f"{line}\n   -> ignored (after #end or over the 20-command limit)"
               for line in mail.reply.ignored]
-    lines += _discussion(s)
+    discussed = _discussion(s)
     _deliver(s)
     if case is not None:
         d.case = case
         if inbound.message.message_id:
             d.message_index[inbound.message.message_id] = case.id
+    if not (lines or mail.reply.discussion.strip()):
+        lines = [_nothing_new(inbound.message.text)]  # never dropped without a word
+    elif lines or discussed != RELAYED:
+        lines += [discussed] if discussed else []
+    # Discussion that was simply relayed earns no transcript: the relay is the answer.
     if lines:
         _transcript(s, lines)
     return d
+
+
+def _nothing_new(text: str) -> str:
+    """What a member is told when their mail held no new text: the start of what was cut."""
+    cut = [line for line in text.splitlines() if line.strip()][:3]
+    shown = "\n".join(f"      | {line[:70]}" for line in cut) or "      (the mail was empty)"
+    return ("Nothing new was found in your mail: everything in it read as quoted or old "
+            "text, so no command ran and nothing was passed on. It began:\n" + shown +
+            "\n   Write your text or #commands above the quoted part, without '>' marks.")
 
 
 def _run(s: Session, word: str, args: str, line: str) -> str:
@@ -131,22 +145,27 @@ def _confirm(s: Session, code: str) -> str:
         return f"error: {exc}"
 
 
-def _discussion(s: Session) -> list[str]:
+RELAYED = "Your text was recorded and passed to the other cleared members."
+
+
+def _discussion(s: Session) -> str | None:
+    """The member's new text to the other cleared members; the transcript line, if any."""
     text = s.mail.reply.discussion.strip()
     if any(c.word == "close" for c in s.mail.reply.commands):
         text = split_public(text)[0].strip()  # the public: line belongs to the close, not here
     case = s.case
     if not text or case is None:
-        return []
+        return None
     if s.member not in case.cleared:
-        return ["Your text was not passed on: declare #clear first."]
+        return "Your text was not passed on: declare #clear first."
     s.diary("discussion", text)
     others = [m for m in case.cleared if m != s.member]
     name = s.mail.member.name
     for email in others:
         _mail_member(s, email, "relay", {"from_name": name, "text": text},
                      from_name=f"{name} via mailproc")
-    return [f"Your text was recorded and passed to {len(others)} other cleared member(s)."]
+    return RELAYED if others else "Your text was recorded in the diary; no other member " \
+                                  "is cleared on the case yet, so nobody else received it."
 
 
 def _deliver(s: Session) -> None:

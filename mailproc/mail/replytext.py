@@ -43,6 +43,9 @@ class _Acc:
             self.pending = None
         self.chunks[-1].append(line)
 
+    def has_text(self) -> bool:
+        return any(line.strip() for chunk in self.chunks for line in chunk)
+
     def cut(self, reason: str) -> None:
         self.pending = self.pending or reason
         if self.chunks[-1]:
@@ -62,12 +65,18 @@ def new_text(body: str) -> ReplyText:
             continue
         span = _attribution_span(lines, i)
         if span:
-            acc.cut("attribution")
             after = _next_text(lines, i + span)
             if after < len(lines) and _is_quote(lines[after]):
+                acc.cut("attribution")
                 i = after
                 continue
-            break  # no `>` marks: everything below the attribution is the old message
+            if acc.has_text():
+                acc.cut("attribution")
+                break  # new text above, no `>` marks below: below is the old message
+            # An attribution with nothing new above it and no quote under it: what follows is
+            # what the sender wrote now (a pasted or mis-placed attribution), never dropped.
+            i += span
+            continue
         stop = _stop_reason(lines, i)
         if stop:
             acc.cut(stop)
