@@ -438,3 +438,21 @@ def test_date_filter_formats_in_the_given_zone(tmp_path: Path) -> None:
                "naive": datetime(2026, 3, 14, 9, 30), "tz": "Europe/Madrid"}
     body = Renderer(tmp_path).render("x", "en", context).body
     assert body == "2026-03-14 10:30 CET / 2026-03-14 09:30 UTC\n"
+
+
+def test_a_pasted_chat_log_keeps_its_lines_in_the_full_report(renderer: Renderer) -> None:
+    """Evidence is kept as written: long lines may wrap, lines are never run together."""
+    from mailproc.mail.templates import SAMPLE_CONTEXTS
+
+    log = ("[21:04] Marco: you should come to my room after the talk, nobody will know, I "
+           "promise it is only about the project\n[21:05] Marco: answer me\n\n"
+           "[21:07] Marco: I know where you are staying")
+    context = copy.deepcopy(SAMPLE_CONTEXTS["disclosure"])
+    context["report"]["original_text"] = log
+    body = renderer.render("disclosure", "en", context).body
+    lines = body.splitlines()
+    start = lines.index("[21:04] Marco: you should come to my room after the talk, nobody will "
+                        "know, I")
+    assert lines[start + 1:start + 5] == ["promise it is only about the project",
+                                          "[21:05] Marco: answer me", "",
+                                          "[21:07] Marco: I know where you are staying"]

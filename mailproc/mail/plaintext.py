@@ -20,15 +20,25 @@ def one_line(text: str) -> str:
     return re.sub(r"[^\S\u00a0\u202f]+", " ", text).strip(" ")
 
 
+# Marks a line that is someone's own text (a report, a follow-up): it may be wrapped when too
+# long, but is never joined with its neighbours, so that a pasted chat log keeps its lines.
+KEEP = "\ue000"
+
+
+def keep_lines(text: object) -> str:
+    """Template filter `verbatim`: the text line for line (see KEEP)."""
+    return "\n".join(KEEP + line for line in str(text).splitlines())
+
+
 def tidy_body(text: str) -> str:
     """Strip trailing spaces, collapse blank lines, wrap long lines, end with one newline."""
     lines: list[str] = []
     for line in (raw.rstrip() for raw in text.splitlines()):
         if line or (lines and lines[-1]):
             lines.append(line)
-    while lines and not lines[-1]:
+    while lines and not lines[-1].strip(KEEP):
         lines.pop()
-    return "\n".join(_wrap(lines)) + "\n"
+    return "\n".join(_wrap(lines)).replace(KEEP, "") + "\n"
 
 
 def _wrap(lines: list[str]) -> list[str]:
@@ -39,6 +49,14 @@ def _wrap(lines: list[str]) -> list[str]:
     out: list[str] = []
     carry = ""
     for i, line in enumerate(lines):
+        if line.startswith(KEEP):
+            if carry:
+                out.append(carry)
+                carry = ""
+            kept = line[len(KEEP):]
+            out.extend(textwrap.wrap(kept, width=MAX_LINE, break_long_words=False,
+                                     break_on_hyphens=False) if len(kept) > MAX_LINE else [kept])
+            continue
         if carry:
             line, carry = f"{_indent(line)}{carry} {line.lstrip()}", ""
         if len(line) <= MAX_LINE:

@@ -29,7 +29,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mailproc.config.settings import LANG_CODE
 from mailproc.config.yamlsource import ConfigError, Problem
-from mailproc.mail.plaintext import format_date, one_line, tidy_body
+from mailproc.mail.plaintext import format_date, keep_lines, one_line, tidy_body
 
 __all__ = ["SAMPLE_CONTEXTS", "Rendered", "Renderer", "TemplateProblem", "format_date"]
 
@@ -98,6 +98,7 @@ class Renderer:
             autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
             auto_reload=False, bytecode_cache=_bytecode_cache(cache_dir))
         self._env.filters["date"] = format_date
+        self._env.filters["verbatim"] = keep_lines
         self._templates: dict[tuple[str, str], _Compiled] = {}
         problems: list[Problem] = []
         for lang, name, path in _template_files(templates_dir, problems):
