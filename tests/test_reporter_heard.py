@@ -226,10 +226,10 @@ def test_escrow_holds_until_a_match_and_the_reporters_yes(tmp_path: Path) -> Non
     assert record["status"] == "investigating" and record["escrow_consent"] is True
     assert sorted("will now act" in box.text(m)
                   for m in box.sent("first@example.net", "reached")) == [False, True]
-    assert "consented" in box.text(box.sent("alice@example.org", "update")[-1])
+    assert any("consented" in box.text(m) for m in box.sent("alice@example.org", "update"))
     box.member("alice", "#show", notice)
     box.run()
-    assert "Dan A. Brook" in box.text(box.sent("alice@example.org", "full report")[-1])
+    assert any("Dan A. Brook" in box.text(m) for m in box.sent("alice@example.org", "full report"))
 
 
 def test_off_boarding_by_an_alias_removes_every_address_and_restore_brings_them_back(
