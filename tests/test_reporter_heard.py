@@ -9,6 +9,7 @@ case about the same person never sees that case inside a later one.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from harness import imap_mailbox, mail, show, smtp_outgoing, write_config
@@ -295,3 +296,43 @@ def test_a_members_mail_never_vanishes_without_a_word(tmp_path: Path) -> None:
     box.run()
     assert len(box.sent("alice@example.org", "your commands")) == before
     assert any("Agreed." in box.text(m) for m in box.sent("bashir@example.org", "wrote"))
+
+
+def test_the_public_line_names_nobody_and_the_statement_follows_the_decision(
+        tmp_path: Path) -> None:
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    box.send(mail("sam@example.net", "Report", EN_REPORT, name="Sam Rivera"))
+    box.run()
+    notice = box.sent("alice@example.org", "New report")[0]
+    box.member("alice", "#clear", notice)
+    box.member("bashir", "#clear", box.sent("bashir@example.org", "New report")[0])
+    box.run()
+    box.member("alice", "#propose violation=no consequences=none Not a violation.", notice)
+    box.run()
+    box.member("alice", "#vote yes", notice)
+    box.member("bashir", "#vote yes", notice)
+    box.run()
+    # The reported person's name, with its accent dropped and in another case: refused.
+    box.member("alice", "#close looked into it\npublic: Concerns about paul NOVÁK at a meetup "
+               "were reviewed.", notice)
+    box.run()
+    refused = [box.text(m) for m in box.sent("alice@example.org", "your commands")
+               if "names the reported person's name" in box.text(m)]
+    assert len(refused) == 1 and "NOVÁK" not in refused[0].split("->", 1)[1]
+    assert show(box.config, "COC-2026-0001")["status"] != "closed"
+    box.member("alice", "#close looked into it", notice)
+    box.run()
+    code = [re.search(r"#confirm (\d{6})", box.text(m)) for m in
+            box.sent("alice@example.org", "your commands")]
+    box.member("alice", f"#confirm {[c for c in code if c][-1].group(1)}", notice)
+    box.run()
+    assert show(box.config, "COC-2026-0001")["status"] == "closed"
+    # A public line added to the closed case in one step, then the statement drafted from it.
+    box.member("alice", "#public Concerns raised at a meetup were reviewed.\n#statement", notice)
+    box.run()
+    assert show(box.config, "COC-2026-0001")["public_summary"].startswith("Concerns raised")
+    draft = box.text(box.sent("bashir@example.org", "DRAFT public statement")[0])
+    assert "not a violation" in draft and "This was a violation" not in draft
+    assert "Not a violation." not in draft  # the motion's own text stays internal

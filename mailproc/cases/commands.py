@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mailproc.cases.commandparse import ParsedReply
+from mailproc.cases.leaks import leaks
 from mailproc.cases.motions import MotionError, propose, vote
 from mailproc.cases.workflow import Context, Decision
 from mailproc.config.consequences import Ladder
@@ -300,10 +301,36 @@ def _link(s: Session, args: str) -> str:
     return f"linked to {other}"
 
 
-def _close(s: Session, args: str) -> str:
+def _guard_public(case: Case, public: str | None) -> None:
+    """A public line that names anyone the case knows is refused, saying who (not the name)."""
+    found = leaks(public, [case]) if public else []
+    if found:
+        raise CommandError(f"the public line names {found[0][1]}: write it so that nobody "
+                           "involved can be identified")
+
+
+def _closable(s: Session, args: str) -> str:
     case = s.need_case()
     if case.status is CaseStatus.CLOSED:
-        raise CommandError("the case is already closed")
+        raise CommandError("the case is already closed (set its public line with #public TEXT)")
+    _guard_public(case, split_public(args + "\n" + s.mail.reply.discussion)[1])
+    return ""
+
+
+def _public(s: Session, args: str) -> str:
+    """`#public TEXT`: the case's line in the transparency report, at any time."""
+    case, text = s.need_case(), args.strip()
+    if not text:
+        raise CommandError("usage: #public TEXT (one generalised line, naming nobody)")
+    _guard_public(case, text)
+    case.public_summary = text
+    s.diary("public", "the public summary line was set")
+    return "the public summary line is set (nothing is published)"
+
+
+def _close(s: Session, args: str) -> str:
+    case = s.need_case()
+    _closable(s, args)
     summary, public = split_public(args + "\n" + s.mail.reply.discussion)
     case.status, case.closed_at = CaseStatus.CLOSED, s.ctx.now
     case.summary = summary or case.summary
@@ -338,7 +365,7 @@ def _statement(s: Session, _args: str) -> str:
     if case.status is not CaseStatus.CLOSED:
         raise CommandError("a public statement is drafted for a closed case (#close first)")
     if not case.public_summary:
-        raise CommandError("the case has no public summary: #close again with a public: line")
+        raise CommandError("the case has no public summary: set one with #public TEXT")
     s.statement = True
     s.diary("statement", "public statement drafted for the cleared members")
     return "a draft statement goes to the cleared members (nothing is published)"
@@ -402,7 +429,8 @@ COMMANDS: dict[str, Spec] = {
     "outcome": Spec(_outcome, "#outcome TEXT", "what the reporter is told at the close",
                     destructive=True),
     "close": Spec(_close, "#close SUMMARY (and a line public: TEXT)", "close the case",
-                  destructive=True),
+                  destructive=True, check=_closable),
+    "public": Spec(_public, "#public TEXT", "the case's line in the transparency report"),
     "reopen": Spec(_reopen, "#reopen", "reopen a closed case"),
     "show": Spec(_show, "#show", "mail me the case record"),
     "statement": Spec(_statement, "#statement", "draft the public statement (closed cases)"),

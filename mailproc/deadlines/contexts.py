@@ -88,7 +88,8 @@ def statement_context(case: Case, cfg: Config) -> dict[str, object]:
     passed = [m for m in case.motions if m.status == "passed"]
     actions = list(passed[-1].consequences) if passed else []
     return {"case": {"id": case.id, "code_name": case.code_name},
-            "summary": case.public_summary or "", "decision": case.decision or "",
+            "summary": case.public_summary or "",
+            "violation": passed[-1].violation if passed else None,
             "actions": actions, "community_name": cfg.community_name, **_committee(cfg)}
 
 

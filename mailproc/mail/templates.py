@@ -486,6 +486,6 @@ SAMPLE_CONTEXTS.update({
     "statement": {"case": {"id": "COC-2026-0007", "code_name": "amber falcon"},
                   "summary": "During the sprint, a participant made repeated unwelcome "
                              "comments to others.",
-                  "decision": "A written warning.", "actions": ["A written warning"],
+                  "violation": True, "actions": ["A written warning"],
                   "community_name": "the Example Community", **_COMMITTEE},
 })
