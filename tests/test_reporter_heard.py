@@ -336,3 +336,29 @@ def test_the_public_line_names_nobody_and_the_statement_follows_the_decision(
     draft = box.text(box.sent("bashir@example.org", "DRAFT public statement")[0])
     assert "not a violation" in draft and "This was a violation" not in draft
     assert "Not a violation." not in draft  # the motion's own text stays internal
+
+
+def test_intake_records_the_reporter_named_in_the_typed_report(tmp_path: Path) -> None:
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    box.member("alice", "#intake\n#lead me\nReporter: Nadia Haddad <nadia@example.net>\n"
+               "She told me at the venue that a speaker grabbed her arm.\n\n"
+               "Reported person: Rex Stone (@rex)")
+    box.member("bashir", "#intake\nReporter: Tom (in person, no address)\n"
+               "Someone shouted at him in the hallway.")
+    assert [r[:2] for r in box.run()] == [["report", "COC-2026-0001"],
+                                          ["report", "COC-2026-0002"]]
+    nadia = show(box.config, "COC-2026-0001")
+    assert nadia["reporter"]["name"] == "Nadia Haddad"
+    assert nadia["reporter"]["email"] == "nadia@example.net"
+    assert "Reporter:" not in nadia["original_text"]
+    assert box.sent("nadia@example.net", "")  # acknowledged, like any reporter
+    tom = show(box.config, "COC-2026-0002")
+    assert tom["reporter"] == {**tom["reporter"], "name": "Tom", "email": None}
+    # #reply reaches Nadia, translated or not, from the conduct address.
+    notice = box.sent("alice@example.org", "your commands")[0]
+    box.member("alice", "#reply We will talk to the speaker today.", notice)
+    box.run()
+    assert any("We will talk to the speaker" in box.text(m)
+               for m in box.sent("nadia@example.net", ""))

@@ -259,5 +259,7 @@ def _transcript(s: Session, lines: list[str]) -> None:
     refs = (thread_root(case.id, s.ctx.config.message_id_domain),) if case else ()
     spec = MailSpec(to=(Address(member.name, member.email),), subject=rendered.subject,
                     body=rendered.body, references=refs)
-    s.decision.outgoing.append(outgoing_mail(spec, case.id if case else None, "transcript",
-                                             s.ctx))
+    mail = outgoing_mail(spec, case.id if case else None, "transcript", s.ctx)
+    s.decision.outgoing.append(mail)
+    if case is not None:  # a reply to the transcript is about the case too
+        s.decision.message_index[mail.id] = case.id

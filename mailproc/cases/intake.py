@@ -138,7 +138,7 @@ def _new_case(case_id: str, inbound: Inbound, g: Gathered, state: StateView,
     sender = msg.from_
     reporter = Reporter(
         name=None if anonymous or sender is None else (sender.name or None),
-        email=None if anonymous or sender is None else sender.email,
+        email=None if anonymous or sender is None else (sender.email or None),
         anonymous=anonymous, on_behalf_of=f.on_behalf_of,
         contact=None if anonymous else f.contact)
     urgent = f.urgent
@@ -289,7 +289,7 @@ def _tell_chair(d: Decision, case: Case, ctx: Context) -> None:
 def _plan_ack(d: Decision, inbound: Inbound, state: StateView, ctx: Context) -> AckPlan | None:
     case, sender, config = d.case, inbound.message.from_, ctx.config
     assert case is not None
-    if sender is None or is_no_reply_sender(sender.email):
+    if sender is None or not sender.email or is_no_reply_sender(sender.email):
         _diary(d, "ack-skipped", "no address to answer")
         return None
     hashed = sender_hash(sender.email, ctx.pepper)

@@ -10,6 +10,8 @@ A member writing a fresh mail with no command is treated as anyone else: a repor
 from __future__ import annotations
 
 import dataclasses
+import re
+from email.utils import parseaddr
 from typing import Protocol
 
 from mailproc.adapters.mailbox import RawMessage
@@ -22,7 +24,7 @@ from mailproc.cases.workflow import Context, Decision, Inbound, StateView, threa
 from mailproc.config.consequences import Ladder
 from mailproc.config.settings import Config, Member
 from mailproc.mail.authentication import authenticate
-from mailproc.model.parsed import CaseStatus, Outcome, Translation, normalise_email
+from mailproc.model.parsed import Address, CaseStatus, Outcome, Translation, normalise_email
 from mailproc.model.records import Case
 from mailproc.service.batch import BatchView
 from mailproc.service.prepare import Settings, detection_of, read_message
@@ -150,12 +152,14 @@ def _reclaim(p: Desk, inbound: Inbound, member: Member, view: BatchView, ctx: Co
 def _intake(p: Desk, inbound: Inbound, raw: bytes, member: Member, view: StateView,
             ctx: Context, text: str, rest: tuple[Command, ...]) -> Decision:
     """A member files an in-person or proxy report: the rest of the mail is the report."""
-    msg = dataclasses.replace(inbound.message, text=text, from_=None)
+    reporter, text = intake_reporter(text)
+    msg = dataclasses.replace(inbound.message, text=text, from_=reporter)
     gathered = dataclasses.replace(p.reports.gather(msg, detection_of(msg, p.settings)),
                                    taker=normalise_email(member.email))
-    decision, _no_ack = open_case(Inbound(inbound.key, inbound.sha256, msg), gathered, view,
-                                  ctx)
+    decision, plan = open_case(Inbound(inbound.key, inbound.sha256, msg), gathered, view, ctx)
     assert decision.case is not None
+    if plan is not None:  # the reporter gave an address: acknowledged like any reporter
+        attach_ack(decision, plan, None, ctx)
     decision.reason = "intake"
     reply = dataclasses.replace(parse_reply(""), commands=rest)
     follow = handle(inbound, MemberMail(
@@ -170,3 +174,23 @@ def _intake(p: Desk, inbound: Inbound, raw: bytes, member: Member, view: StateVi
     decision.message_index.update(follow.message_index)
     decision.outcome = Outcome.REPORT
     return decision
+
+
+_REPORTER_LINE = re.compile(
+    r"^[ \t>*-]*(?:reporter|reported\s+by|reporting\s+person|denunciante|quien\s+denuncia"
+    r"|personne\s+qui\s+signale|signal[ée]\s+par|meldende\s+person|gemeldet\s+von"
+    r"|quem\s+relata|relatado\s+por)\s*:[ \t]*(?P<value>.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+def intake_reporter(text: str) -> tuple[Address | None, str]:
+    """The reporter a member names in a typed report ("Reporter: Name <address>", or a name
+    only for someone met in person), and the report without that line."""
+    match = _REPORTER_LINE.search(text)
+    if match is None:
+        return None, text
+    name, email = parseaddr(match.group("value").strip())
+    if "@" not in email:
+        name, email = match.group("value").strip(), ""
+    rest = (text[:match.start()] + text[match.end():]).strip()
+    name = re.sub(r"\s*\((?:in person|no address)[^)]*\)\s*$", "", name, flags=re.I).strip()
+    return Address(name, email), rest
