@@ -362,3 +362,33 @@ def test_intake_records_the_reporter_named_in_the_typed_report(tmp_path: Path) -
     box.run()
     assert any("We will talk to the speaker" in box.text(m)
                for m in box.sent("nadia@example.net", ""))
+
+
+def test_who_may_close_and_reopen_is_configurable_and_reopening_is_confirmed(
+        tmp_path: Path) -> None:
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    box.config = write_config(tmp_path, mailbox={"maildir": str(tmp_path / "var" / "mail")},
+                              auth={"trusted_authserv_ids": ["mx.example.org"]},
+                              decisions={"close_by": "lead"})
+    box.send(mail("sam@example.net", "Report", EN_REPORT))
+    box.run()
+    notice = box.sent("alice@example.org", "New report")[0]
+    box.member("alice", "#clear\n#lead me", notice)
+    box.member("bashir", "#clear\n#close done", box.sent("bashir@example.org", "New report")[0])
+    box.run()
+    assert any("only the case's lead may close" in box.text(m)
+               for m in box.sent("bashir@example.org", "your commands"))
+    box.member("alice", "#close done", notice)
+    box.run()
+    code = [re.search(r"#confirm (\d{6})", box.text(m))
+            for m in box.sent("alice@example.org", "your commands")]
+    box.member("alice", f"#confirm {[c for c in code if c][-1].group(1)}", notice)
+    box.run()
+    assert show(box.config, "COC-2026-0001")["status"] == "closed"
+    box.member("alice", "#reopen", notice)
+    box.run()
+    assert show(box.config, "COC-2026-0001")["status"] == "closed"  # waits for #confirm
+    assert sum("hours to do it" in box.text(m)  # the #close and the #reopen each asked
+               for m in box.sent("alice@example.org", "your commands")) == 2

@@ -309,10 +309,20 @@ def _guard_public(case: Case, public: str | None) -> None:
                            "involved can be identified")
 
 
+def _may_close(s: Session, case: Case) -> None:
+    """`decisions.close_by`: the lead only, anyone after a passed motion, or anyone cleared."""
+    rule = s.ctx.config.decisions.close_by
+    if rule == "lead" and case.owners.lead != s.member:
+        raise CommandError("only the case's lead may close or reopen it (decisions.close_by)")
+    if rule == "motion" and not any(m.status == "passed" for m in case.motions):
+        raise CommandError("a motion must pass before the case is closed (decisions.close_by)")
+
+
 def _closable(s: Session, args: str) -> str:
     case = s.need_case()
     if case.status is CaseStatus.CLOSED:
         raise CommandError("the case is already closed (set its public line with #public TEXT)")
+    _may_close(s, case)
     _guard_public(case, split_public(args + "\n" + s.mail.reply.discussion)[1])
     return ""
 
@@ -350,10 +360,18 @@ def split_public(text: str) -> tuple[str, str | None]:
     return " ".join(summary.split()), found.group(1).strip() if found else None
 
 
-def _reopen(s: Session, _args: str) -> str:
+def _reopenable(s: Session, _args: str) -> str:
     case = s.need_case()
     if case.status is not CaseStatus.CLOSED:
         raise CommandError("the case is not closed")
+    if s.ctx.config.decisions.close_by == "lead" and case.owners.lead != s.member:
+        raise CommandError("only the case's lead may close or reopen it (decisions.close_by)")
+    return ""
+
+
+def _reopen(s: Session, _args: str) -> str:
+    case = s.need_case()
+    _reopenable(s, _args)
     case.status, case.closed_at = CaseStatus.INVESTIGATING, None
     s.diary("reopened")
     s.announce.append("the case was reopened.")
@@ -431,7 +449,8 @@ COMMANDS: dict[str, Spec] = {
     "close": Spec(_close, "#close SUMMARY (and a line public: TEXT)", "close the case",
                   destructive=True, check=_closable),
     "public": Spec(_public, "#public TEXT", "the case's line in the transparency report"),
-    "reopen": Spec(_reopen, "#reopen", "reopen a closed case"),
+    "reopen": Spec(_reopen, "#reopen", "reopen a closed case", destructive=True,
+                   check=_reopenable),
     "show": Spec(_show, "#show", "mail me the case record"),
     "statement": Spec(_statement, "#statement", "draft the public statement (closed cases)"),
     "reclaim": Spec(lambda _s, _a: "", "#reclaim KEY", "open routed mail as a case (digest)",

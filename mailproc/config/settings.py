@@ -263,6 +263,9 @@ class AuthConfig(Strict):
 class DecisionsConfig(Strict):
     rule: Literal["majority", "two-thirds", "consensus"] = "majority"
     quorum: int = Field(default=2, ge=1)  # votes needed before a motion can pass
+    # Who may close (and reopen) a case: its lead only, anyone once a motion has passed, or
+    # any cleared member. Both always need a #confirm round trip (or the member's token).
+    close_by: Literal["lead", "motion", "any"] = "any"
 
 
 class DeadlinesConfig(Strict):
