@@ -148,7 +148,13 @@ def _conversation(c: Committee) -> None:
     before = len(c.smtp.messages)
     c.run()
     assert show(c.config, "COC-2026-0001")["status"] == "decided"
-    assert len(c.smtp.messages) == before + 1  # the relay to Alice; no transcript for a relay
+    # The relay to Alice (no transcript for a relay), and one notice to Alice's roster address
+    # that mail in her name failed verification; nothing about the case in it.
+    new = c.smtp.messages[before:]
+    assert sorted(str(m.message["Subject"]).split(":")[-1].strip() for m in new) == [
+        "Bashir Rahimi wrote", "Your mail to the committee could not be verified"]
+    warning = next(m for m in new if "verified" in str(m.message["Subject"]))
+    assert warning.rcpt_tos == ("alice@example.org",) and "COC-" not in c.body(warning.message)
 
     c.member_says("alice", f"#confirm {code}", relay)
     c.run()

@@ -392,3 +392,21 @@ def test_who_may_close_and_reopen_is_configurable_and_reopening_is_confirmed(
     assert show(box.config, "COC-2026-0001")["status"] == "closed"  # waits for #confirm
     assert sum("hours to do it" in box.text(m)  # the #close and the #reopen each asked
                for m in box.sent("alice@example.org", "your commands")) == 2
+
+
+def test_a_member_whose_mail_fails_verification_is_told_once_a_day(tmp_path: Path) -> None:
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    box.send(mail("sam@example.net", "Report", EN_REPORT))
+    box.run()
+    notice = box.sent("alice@example.org", "New report")[0]
+    # Forwarded through a list that broke DMARC: no trusted Authentication-Results.
+    for body in ("#clear", "#lead me"):
+        box.send(mail("alice@example.org", f"Re: {notice['Subject']}", body,
+                      in_reply_to=notice["Message-ID"].strip("<>")))
+        box.run()
+    warned = box.sent("alice@example.org", "could not be verified")
+    assert len(warned) == 1 and "#token" in box.text(warned[0])
+    assert "sam@example.net" not in box.text(warned[0]) and "COC-" not in box.text(warned[0])
+    assert show(box.config, "COC-2026-0001")["cleared"] == []

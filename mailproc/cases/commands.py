@@ -51,6 +51,7 @@ class MemberMail:
     translations: dict[str, Translation | None]
     ladder: Ladder
     member_cases: tuple[Case, ...]
+    auth_warned_today: bool = True  # the member was already told today that mail failed checks
 
 
 @dataclass

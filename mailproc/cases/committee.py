@@ -19,6 +19,7 @@ from mailproc.cases.workflow import (
     Inbound,
     case_brief,
     outgoing_mail,
+    sender_hash,
     thread_root,
 )
 from mailproc.deadlines.contexts import statement_context
@@ -44,6 +45,8 @@ def handle(inbound: Inbound, mail: MemberMail, ctx: Context,
             s.diary("refused", f"mail from a roster address failed authentication "
                                f"({mail.auth_reason}); nothing done, not answered")
             d.case = case
+        if not mail.auth_warned_today:
+            _warn_unverified(s, member)
         return d
     if case is not None and member in case.conflicts:
         d.reason = "refused:conflict"
@@ -78,6 +81,28 @@ def _nothing_new(text: str) -> str:
     return ("Nothing new was found in your mail: everything in it read as quoted or old "
             "text, so no command ran and nothing was passed on. It began:\n" + shown +
             "\n   Write your text or #commands above the quoted part, without '>' marks.")
+
+
+def auth_warning_counter(member_email: str, ctx: Context) -> str:
+    """The counter that marks "told today" for a member's failing mail (no address in it)."""
+    return f"auth-warning:{sender_hash(member_email, ctx.pepper)}:{ctx.now.date().isoformat()}"
+
+
+def _warn_unverified(s: Session, member: str) -> None:
+    """Mail from a roster address failed the checks: the member learns it at their roster
+    address (never the From of the failing mail, which may be forged), once a day at most,
+    with the reason and what to do. Nothing about any case is in it."""
+    config = s.ctx.config
+    found = config.member_by_email(member)
+    if found is None:
+        return
+    rendered = s.ctx.renderer.render("auth_failed", "en", {
+        "member_name": found.name, "reason": s.mail.auth_reason,
+        "conduct_address": config.conduct_address, "committee_name": config.committee_name})
+    spec = MailSpec(to=(Address(found.name, found.email),), subject=rendered.subject,
+                    body=rendered.body)
+    s.decision.outgoing.append(outgoing_mail(spec, None, "auth-warning", s.ctx))
+    s.decision.counters[auth_warning_counter(found.email, s.ctx)] = 1
 
 
 def _run(s: Session, word: str, args: str, line: str) -> str:

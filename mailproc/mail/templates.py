@@ -391,6 +391,11 @@ SAMPLE_CONTEXTS: dict[str, dict[str, object]] = {
         "member_name": "Bashir Rahimi", "case": _CASE, "urgent_reasons": ["threat"],
         "committee_name": "Example Community Code of Conduct committee",
     },
+    "auth_failed": {
+        "member_name": "Alice Moreno", "reason": "dmarc=fail",
+        "conduct_address": "conduct@example.org",
+        "committee_name": "Example Community Code of Conduct committee",
+    },
     "followup_receipt": {
         "case": {"id": "COC-2026-0007"}, "held": False, "consent": None,
         "committee_name": "Example Community Code of Conduct committee",

@@ -18,7 +18,7 @@ from mailproc.adapters.mailbox import RawMessage
 from mailproc.adapters.translation import GuardedTranslator
 from mailproc.cases.commandparse import Command, parse_reply, read_command
 from mailproc.cases.commands import MemberMail
-from mailproc.cases.committee import handle
+from mailproc.cases.committee import auth_warning_counter, handle
 from mailproc.cases.intake import attach_ack, open_case
 from mailproc.cases.workflow import Context, Decision, Inbound, StateView, thread_case
 from mailproc.config.consequences import Ladder
@@ -67,7 +67,8 @@ def member_mail(p: Desk, inbound: Inbound, raw: bytes, member: Member, view: Bat
         attachments=_attachments(p, case, reply.commands),
         related=tuple(view.store.related_cases(case.identifiers)) if case else (),
         translations=_translations(p, case, reply.commands), ladder=p.ladder,
-        member_cases=_member_cases(p, member, reply.commands))
+        member_cases=_member_cases(p, member, reply.commands),
+        auth_warned_today=auth.ok or view.counter(auth_warning_counter(member.email, ctx)) > 0)
     return handle(inbound, mail, ctx)
 
 
