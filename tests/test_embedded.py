@@ -178,7 +178,7 @@ def test_only_a_message_that_repeatedly_dies_alone_is_quarantined(tmp_path: Path
     victim = deliver(maildir, mail("a@example.net", "Report", "Harassment at the meetup."))
     poison = deliver(maildir, mail("b@example.net", "Report", "Harassment in the chat."))
     log = tmp_path / "var" / "data" / "ingest.jsonl"
-    log.parent.mkdir(parents=True)
+    log.parent.mkdir(parents=True, mode=0o700)
     # As if earlier runs died: both were in batches five times; one also died alone 4 times.
     lines = [{"e": "recv", "k": k, "sha": "0" * 64, "at": "2026-11-22T09:00:00+00:00"}
              for k in (victim, poison) for _ in range(5)]

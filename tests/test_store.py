@@ -143,3 +143,26 @@ def test_case_ids_sort_by_number_past_9999(store: Store) -> None:
         case = _case(n)
         store.commit(Transaction(cases={case.id: case}))
     assert store.case_ids() == ["COC-2026-0002", "COC-2026-9999", "COC-2026-10000"]
+
+
+def test_the_data_directory_is_private_whatever_the_umask_and_a_readable_one_is_refused(
+        tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from mailproc.store.files import DataDirProblem
+
+    old = os.umask(0o022)
+    try:
+        store = Store(tmp_path / "data")
+        store.open()
+        store.commit(Transaction(counters={"x": 1}))
+        store.close()
+    finally:
+        os.umask(old)
+    for path in [tmp_path / "data", *(tmp_path / "data").rglob("*")]:
+        assert not stat.S_IMODE(path.stat().st_mode) & 0o077, path
+    (tmp_path / "shared").mkdir(mode=0o755)
+    os.chmod(tmp_path / "shared", 0o755)
+    with pytest.raises(DataDirProblem, match="chmod -R go-rwx"):
+        Store(tmp_path / "shared").open()

@@ -19,7 +19,7 @@ from mailproc.config.yamlsource import ConfigError
 from mailproc.mail.templates import Renderer
 from mailproc.model.records import Case
 from mailproc.service.logsetup import setup_logging
-from mailproc.store.files import StoreLocked
+from mailproc.store.files import DataDirProblem
 from mailproc.store.store import Store
 
 EXIT_CONFIG = 2
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    except StoreLocked as exc:
+    except DataDirProblem as exc:
         print(f"mailproc: {exc}", file=sys.stderr)
         return EXIT_CONFIG
 

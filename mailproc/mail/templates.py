@@ -236,7 +236,10 @@ def _bytecode_cache(directory: Path | None) -> jinja2.BytecodeCache | None:
     if directory is None:
         return None
     try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Every directory made on the way is private (0700): the cache lives inside the data
+        # directory, which the daemon refuses to use when others can read it.
+        for missing in reversed([d for d in (directory, *directory.parents) if not d.exists()]):
+            missing.mkdir(mode=0o700, exist_ok=True)
     except OSError as exc:
         log.warning("no template cache at %s (%s)", directory, exc.strerror)
         return None

@@ -22,6 +22,7 @@ from mailproc.config.settings import Config
 from mailproc.mail.templates import Renderer
 from mailproc.reading.detect import load_profiles_in_background
 from mailproc.service.pipeline import Pipeline
+from mailproc.store.files import private_dir
 from mailproc.store.store import Store
 from mailproc.triage.evaluate import RuleSet, load_rules
 
@@ -50,7 +51,7 @@ def load_pepper(data_dir: Path) -> bytes:
     """The secret that keys sender hashes; created once with mode 0600."""
     path = data_dir / "pepper"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(secrets.token_bytes(32))

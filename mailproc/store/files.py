@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -68,7 +69,7 @@ def write_once(path: Path, data: bytes, *, sync: bool = True) -> bool:
     if os.path.exists(path):
         return False
     if sync:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         atomic_write(path, data, sync_dir=False)
         return True
     # The archive's hot path (every message): plain calls, and mkdir only for a new directory.
@@ -77,7 +78,7 @@ def write_once(path: Path, data: bytes, *, sync: bool = True) -> bool:
     try:
         fd = os.open(tmp, flags, 0o600)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(tmp, flags, 0o600)
     try:
         view = memoryview(data)
@@ -165,7 +166,8 @@ class JsonLog:
         lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
         if not lines:
             return
-        with open(self.path, "a", encoding="utf-8") as handle:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
             handle.write(lines)
             handle.flush()
             os.fsync(handle.fileno())
@@ -216,8 +218,23 @@ class JsonLog:
             os.close(fd)
 
 
-class StoreLocked(Exception):
+class DataDirProblem(Exception):
+    """The data directory cannot be used as it is; the message says what to do."""
+
+
+class StoreLocked(DataDirProblem):
     """Another process holds the data directory."""
+
+
+def private_dir(path: Path) -> None:
+    """Create the data directory for this user only (0700, whatever the umask), or refuse one
+    that others can read: it holds reports, names and addresses."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise DataDirProblem(
+            f"the data directory {path} can be read by others (mode {mode:04o}); it holds "
+            f"reports, names and addresses. Fix it with:  chmod -R go-rwx {path}")
 
 
 class DataDirLock:

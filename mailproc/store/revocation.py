@@ -31,7 +31,7 @@ class Revocations:
         self._append(email, "restore")
 
     def _append(self, email: str, action: str) -> None:
-        self.log.path.parent.mkdir(parents=True, exist_ok=True)
+        self.log.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.log.append([{"email": normalise_email(email), "action": action,
                           "at": datetime.now(UTC).isoformat()}])
 

@@ -43,6 +43,7 @@ from mailproc.store.files import (
     atomic_write,
     flush_tinydb,
     open_tinydb,
+    private_dir,
     sha256_hex,
     sync_filesystem,
     write_once,
@@ -140,8 +141,9 @@ class Store:
 
     def open(self) -> None:
         if not self.read_only:
+            private_dir(self.root)
             for sub in ("archive", "blobs", "cases", "journal"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
+                (self.root / sub).mkdir(mode=0o700, exist_ok=True)
             self._lock.acquire()
             self._ingest.repair()
             self._index_log.repair()
