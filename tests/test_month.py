@@ -135,6 +135,7 @@ def test_a_month_of_deadlines_through_the_daemon(tmp_path: Path) -> None:
         ("first-action-escalation", ALICE)]
     chair = one(escalated, "first-action-escalation", ALICE)
     assert "Nobody on the committee has cleared the case yet" in chair.body
+    assert "Ask the members without a conflict of interest to answer the notice" in chair.body
     assert "less than an hour ago" in chair.body and not ONE_HOURS.search(chair.body)
     assert "Lucía" not in chair.body and LUCIA not in chair.body
 
@@ -168,6 +169,7 @@ def test_a_month_of_deadlines_through_the_daemon(tmp_path: Path) -> None:
     chair = one(top, "escalation", ALICE)
     assert "COC-2026-0001" in chair.subject and "as the committee's chair" in chair.body
     assert "you are the last step" in chair.body and "next to the chair" not in chair.body
+    assert "Ask the case's lead (Bashir Rahimi) what the decision is waiting for" in chair.body
     assert len([x for x in m.all if x.purpose == "escalation" and x.to == ALICE
                 and "COC-2026-0001" in x.subject]) == 1
 

@@ -67,7 +67,8 @@ def mail_context(item: Due, case: Case, cfg: Config, now: datetime,
             "overdue_for": duration(now - due_at) if escalation else "",
             "role": ROLE_WORDS.get(role, ""),
             "nobody_cleared": item.kind == "first-action-escalation",
-            "actions": actions(case, cfg, item.deadline, recipient),
+            "actions": actions(case, cfg, item.deadline, recipient, role),
+            "in_digest": cfg.deadlines.digest,
             "next_steps": ladder_words(after, cfg, item.deadline, recipient),
             "next_in": duration(gap), **committee(cfg)}
 

@@ -51,31 +51,39 @@ def duration(span: timedelta) -> str:
     return plural(days, "day") + (f" and {plural(rest, 'hour')}" if rest else "")
 
 
-def actions(case: Case, cfg: Config, deadline: str, email: str) -> list[str]:
-    """What this member can do now about this deadline, one command line each."""
+def actions(case: Case, cfg: Config, deadline: str, email: str, role: str = "") -> list[str]:
+    """What this member can do now about this deadline, one command line each; `role` is
+    the ladder role they are escalated to as (the chair's can chase the others)."""
     me = normalise_email(email)
     cleared = me in {normalise_email(c) for c in case.cleared}
-    out: list[str] = []
+    out: list[str] = _chasing(case, cfg, deadline) if role in ("chair", "deputy") else []
     if not cleared:
         out.append("Answer the case notice (or this mail) with #clear if you have no conflict "
                    "of interest (the full report follows), or #conflict if you have one.")
     if deadline == "first-action":
-        return out + _first_action(case, cfg, cleared)
+        return out + _first_action(case, cleared)
     if not cleared:
         return [*out, "Once cleared, you can propose a decision, vote on one, or close the "
                       "case."]
     return out + _decision(case, me)
 
 
-def _first_action(case: Case, cfg: Config, cleared: bool) -> list[str]:
-    out: list[str] = []
+def _chasing(case: Case, cfg: Config, deadline: str) -> list[str]:
+    """What the top of the ladder can ask of the others."""
     if not allowed(case, cfg, case.cleared):
-        out.append("Nobody has cleared the case yet: ask the members without a conflict to "
-                   "answer the notice.")
-    if not case.owners.lead:
-        lead = "take the lead with #lead me, or name a cleared member with #lead NAME."
-        out.append(f"Once cleared, {lead}" if not cleared else lead[0].upper() + lead[1:])
-    return out
+        return ["Ask the members without a conflict of interest to answer the notice."]
+    lead = cfg.member_by_email(case.owners.lead) if case.owners.lead else None
+    if lead is not None and deadline == "decision":
+        return [f"Ask the case's lead ({lead.name}) what the decision is waiting for, or "
+                "have another cleared member take the lead (#lead NAME)."]
+    return []
+
+
+def _first_action(case: Case, cleared: bool) -> list[str]:
+    if case.owners.lead:
+        return []
+    lead = "take the lead with #lead me, or name a cleared member with #lead NAME."
+    return [f"Once cleared, {lead}" if not cleared else lead[0].upper() + lead[1:]]
 
 
 def _decision(case: Case, me: str) -> list[str]:

@@ -452,7 +452,7 @@ SAMPLE_CONTEXTS.update({
                              "Close the case with #close SUMMARY if it needs no decision."],
                  "next_steps": ["the case's lead (you)", "the secondary owner (Chen Wei)",
                                 "the chair (Alice Moreno)"],
-                 "next_in": "12 hours", **_COMMITTEE},
+                 "next_in": "12 hours", "in_digest": True, **_COMMITTEE},
     "escalation": {"case": _DEADLINE_CASE, "deadline": "decision",
                    "what": "a decision: a motion passed by the cleared members, or the case "
                            "closed",
@@ -460,7 +460,7 @@ SAMPLE_CONTEXTS.update({
                    "role": "the case's lead", "nobody_cleared": False,
                    "actions": ["Vote on motion 1 with #vote yes, #vote no or #vote abstain."],
                    "next_steps": ["the chair (Alice Moreno)"], "next_in": "12 hours",
-                   **_COMMITTEE},
+                   "in_digest": True, **_COMMITTEE},
     "digest": {
         "member_name": "Alice Moreno", "date": "2026-03-15",
         "cleared": [{"id": "COC-2026-0007", "code_name": "amber falcon",
