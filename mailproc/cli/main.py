@@ -159,7 +159,7 @@ def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     from mailproc.service.daemon import Daemon
 
     try:
-        clock = args.clock
+        clock = getattr(args, "clock", None)
         app = build_app(config, reader_process=reader is not None,
                         **({"clock": clock} if clock is not None else {}))
     except BaseException:
@@ -172,7 +172,7 @@ def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
             if seeded:
                 out.write(f"mailproc: first start, put {seeded} sample mails into "
                           f"{config.mailbox.maildir}/new\n")
-        if args.clock is not None:
+        if clock is not None:
             out.write(f"mailproc: the clock reads {_now(args).isoformat(timespec='seconds')} "
                       "(--now: for tests and previews only)\n")
         out.write(_banner(config, args.once))

@@ -216,13 +216,12 @@ def sla(case: Case, cfg: Config, now: datetime) -> dict[str, dict[str, Any]]:
     reporter-update judges every weekly period that has come (absent for anonymous
     reporters): `due` and `met_at` are the latest's, `late` lists the numbers of those that
     were late, and `missed` is true once one was. Searching is a courtesy, not an SLA."""
-    periods, scheduled = escrow_periods(case), _scheduled(case, cfg)
+    scheduled = _scheduled(case, cfg)
     rows: dict[str, dict[str, Any]] = {
         "acknowledge": _row(scheduled["acknowledge"], case.acknowledged_at, now, case, GRACE),
         "first-action": _row(scheduled["first-action"], first_action_at(case), now, case),
         "reporter-update": _update_row(case, cfg, now),
-        "decision": _row(after_active(case.received_at, timedelta(days=cfg.deadlines.
-                                      decision_days), periods), decision_at(case), now, case),
+        "decision": _row(scheduled["decision"], decision_at(case), now, case),
     }
     if anonymous(case):
         del rows["reporter-update"]
