@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from mailproc.config.settings import Config
-from mailproc.deadlines.clocks import Due, deadlines, sla
+from mailproc.deadlines.clocks import Due, deadlines, pending, sla
 from mailproc.deadlines.due import digest_context, digest_due, due, mail_context, statement_context
 from mailproc.mail.templates import SAMPLE_CONTEXTS, Renderer
 from mailproc.model.parsed import CaseStatus
 from mailproc.model.records import Case, Motion, Owners, Reporter
+from mailproc.service.health import overdue
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 REPORTER_TEMPLATES = ("update", "searching", "outcome")
@@ -69,7 +70,7 @@ def simulate(case: Case, cfg: Config, hours: int, *, start: int = 0,
         if hook is not None:
             hook(case, now)
         for item in due([case], cfg, now):
-            case.sent[item.key] = now
+            case.sent.update(dict.fromkeys((item.key, *item.marks), now))  # as the tick does
             log.append((hour / 24, item))
     return log
 
@@ -313,7 +314,8 @@ def test_digest_lists_cases_notices_overdue_and_routed_mail() -> None:
     assert ctx["notices"] == [{"id": "COC-2026-0002", "code_name": "amber falcon",
                                "received_at": "2026-03-09 10:00 CET"}]
     assert ctx["overdue"] == [{"id": "COC-2026-0001", "code_name": "amber falcon",
-                               "deadline": "decision", "due_at": "2026-03-09 10:00 CET"}]
+                               "deadline": "decision", "due_at": "2026-03-09 10:00 CET",
+                               "overdue_for": "24 hours", "holder": "lead: Bashir Rahimi"}]
     assert ctx["routed"] == [{**routed[0], "reclaim": "#reclaim k7"}]
     assert "Sam" not in str(ctx) and REPORTER_EMAIL not in str(ctx)
     body = Renderer(TEMPLATES).render("digest", "en", ctx).body
@@ -382,3 +384,182 @@ def test_mail_contexts_render_and_keep_the_reporter_out_of_committee_mail() -> N
     text = renderer.render("statement", "en", statement).body
     assert "DRAFT" in text and "Unwelcome comments in the chat." in text
     assert "Sam" not in text and REPORTER_EMAIL not in text
+
+
+# --------------------------------------------------------------------------- the ladder
+
+
+def committee_log(log: list[tuple[float, Due]]) -> list[tuple[float, str, tuple[str, ...]]]:
+    return [(day, item.key, item.to) for day, item in log
+            if item.kind in ("escalation", "first-action-escalation")]
+
+
+def test_a_chair_named_secondary_after_the_chair_step_is_not_escalated_again() -> None:
+    def hook(case: Case, now: datetime) -> None:
+        if now == T0 + timedelta(days=9):
+            case.cleared.append(ALICE)
+            case.owners.secondary = ALICE
+
+    case = handled(owners=Owners(lead=BASHIR), cleared=[BASHIR])
+    log = simulate(case, config(), 20 * 24, hook=hook)
+    assert committee_log(log) == [(7.0, "escalation:decision:lead", (BASHIR,)),
+                                  (7.5, "escalation:decision:chair", (ALICE,))]
+
+
+def test_a_person_with_several_roles_gets_one_mail_naming_the_highest() -> None:
+    renderer, cfg = Renderer(TEMPLATES), config()
+    case = handled(owners=Owners(lead=ALICE, secondary=CHEN))  # the chair leads
+    log = simulate(case, cfg, 20 * 24)
+    assert committee_log(log) == [(7.0, "escalation:decision:lead", (ALICE,)),
+                                  (7.5, "escalation:decision:secondary", (CHEN,))]
+    first = next(item for _, item in log if item.key == "escalation:decision:lead")
+    fresh = handled(owners=Owners(lead=ALICE, secondary=CHEN))
+    body = " ".join(renderer.render("escalation", "en", mail_context(
+        first, fresh, cfg, T0 + timedelta(days=7), ALICE)).body.split())
+    assert "as the committee's chair" in body and "as the case's lead" not in body
+    assert "next to the secondary owner (Chen Wei)" in body
+    second = next(item for _, item in log if item.key == "escalation:decision:secondary")
+    fresh.sent.update({first.key: T0 + timedelta(days=7), **dict.fromkeys(first.marks, T0)})
+    body = " ".join(renderer.render("escalation", "en", mail_context(
+        second, fresh, cfg, T0 + timedelta(days=7, hours=12), CHEN)).body.split())
+    assert "you are the last step" in body and "goes next" not in body
+
+
+def test_taking_the_lead_after_the_deadline_ends_its_ladder_in_the_same_tick() -> None:
+    took = T0 + timedelta(days=11, hours=8)
+
+    def hook(case: Case, now: datetime) -> None:
+        if now == took:
+            case.cleared.append(CHEN)
+            case.events.setdefault("first-cleared", now)
+            case.owners.lead, case.events["lead-named"] = CHEN, now
+
+    case = new_case()  # nobody clears it for eleven days
+    log = simulate(case, config(), 20 * 24, hook=hook)
+    assert committee_log(log) == [
+        (1.0, "escalation:first-action:chair", (ALICE,)),
+        (7.0, "escalation:decision:chair", (ALICE,)),
+    ]
+    assert not [item for day, item in log if day >= took.day - T0.day and CHEN in item.to]
+
+
+def test_escalation_wording_is_pluralised_and_never_says_1_hours() -> None:
+    renderer, cfg = Renderer(TEMPLATES), config()
+    case = handled()
+    (item,) = [i for i in due([case], cfg, T0 + timedelta(days=7, seconds=37))
+               if i.key == "escalation:decision:lead"]
+    texts = {}
+    for later, words in [(timedelta(seconds=37), "less than an hour ago"),
+                         (timedelta(hours=1, minutes=5), "1 hour ago"),
+                         (timedelta(hours=2), "2 hours ago"),
+                         (timedelta(hours=80), "3 days and 8 hours ago")]:
+        ctx = mail_context(item, case, cfg, T0 + timedelta(days=7) + later, BASHIR)
+        texts[words] = renderer.render("escalation", "en", ctx).body
+        assert words in " ".join(texts[words].split()), texts[words]
+    assert "1 hours" not in " ".join(texts.values())
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def test_a_decision_reminder_on_a_new_case_never_tells_the_lead_to_clear() -> None:
+    renderer, cfg = Renderer(TEMPLATES), config()
+    case = handled(status=CaseStatus.NEW)  # nobody changed the status field
+    (item,) = due([case], cfg, T0 + timedelta(days=6, hours=12))
+    assert item.key == "reminder:decision" and item.to == (BASHIR, CHEN)
+    body = renderer.render("reminder", "en", mail_context(
+        item, case, cfg, T0 + timedelta(days=6, hours=12), BASHIR)).body
+    assert "#clear" not in body and "#lead" not in body
+    assert "#propose" in body and "#close" in body and "12 hours from now" in body
+    assert "a decision: a motion passed" in body
+
+
+def test_a_first_action_reminder_says_what_each_member_can_do() -> None:
+    renderer, cfg = Renderer(TEMPLATES), config(reminder_before_hours=6)
+    case = new_case(cleared=[BASHIR], status=CaseStatus.INVESTIGATING)  # cleared, no lead
+    (item,) = due([case], cfg, T0 + timedelta(hours=18))
+    assert item.key == "reminder:first-action" and item.to == (BASHIR,)
+    body = " ".join(renderer.render("reminder", "en", mail_context(
+        item, case, cfg, T0 + timedelta(hours=18), BASHIR)).body.split())
+    assert "#lead me" in body and "#clear" not in body and "#propose" not in body
+    nobody = new_case()
+    (item,) = due([nobody], cfg, T0 + timedelta(hours=18))
+    body = " ".join(renderer.render("reminder", "en", mail_context(
+        item, nobody, cfg, T0 + timedelta(hours=18), CHEN)).body.split())
+    assert "#clear" in body and "#conflict" in body and "Once cleared, take the lead" in body
+
+
+def test_a_vote_reminder_names_the_open_motion() -> None:
+    cfg = config()
+    case = handled(motions=[Motion(number=2, text="A warning.", proposed_by=BASHIR,
+                                   at=T0 + timedelta(days=5), votes={BASHIR: "yes"})])
+    (item,) = due([case], cfg, T0 + timedelta(days=6, hours=12))
+    ctx = mail_context(item, case, cfg, T0 + timedelta(days=6, hours=12), CHEN)
+    assert "Vote on motion 2 with #vote yes, #vote no or #vote abstain." in ctx["actions"]
+    ctx = mail_context(item, case, cfg, T0 + timedelta(days=6, hours=12), BASHIR)
+    assert "Motion 2 is open with 1 vote in: ask the others to vote." in ctx["actions"]
+
+
+# --------------------------------------------------------------------------- digest, pending
+
+
+def test_the_chairs_digest_lists_an_untouched_overdue_case_and_no_escrowed_notice() -> None:
+    now = T0 + timedelta(days=3)
+    untouched = new_case("COC-2026-0005")
+    escrowed = new_case("COC-2026-0006", status=CaseStatus.ESCROWED, escrow=True,
+                        escrow_periods=[[T0, None]])
+    chair = digest_context(ALICE, [untouched, escrowed], [], config(), now)
+    assert chair is not None
+    assert chair["overdue"] == [{"id": "COC-2026-0005", "code_name": "amber falcon",
+                                 "deadline": "first action (a member clears and a lead is "
+                                             "named)",
+                                 "due_at": "2026-03-03 10:00 CET", "overdue_for": "2 days",
+                                 "holder": "nobody has cleared it yet"}]
+    assert [n["id"] for n in chair["notices"]] == ["COC-2026-0005"]  # not the escrowed one
+    member = digest_context(BASHIR, [untouched, escrowed], [], config(), now)
+    assert member is not None and member["overdue"] == []
+    body = Renderer(TEMPLATES).render("digest", "en", chair).body
+    assert body.index("Overdue") < body.index("COC-2026-0005") and "COC-2026-0006" not in body
+
+
+def test_pending_deadlines_follow_the_case_as_it_is() -> None:
+    cfg = config()
+    assert set(pending(new_case(), cfg)) == {"first-action", "reporter-update", "decision"}
+    closed = handled(status=CaseStatus.CLOSED, closed_at=T0 + timedelta(days=3))
+    assert pending(closed, cfg) == {}
+    escrowed = new_case(status=CaseStatus.ESCROWED, escrow_periods=[[T0, None]])
+    assert pending(escrowed, cfg) == {}
+    assert overdue([new_case(), closed, escrowed], cfg, T0 + timedelta(days=2)) == [
+        ("COC-2026-0001", "first-action")]
+
+
+# --------------------------------------------------------------------------- SLA, delivery
+
+
+@pytest.mark.parametrize(("delivered_after", "missed"), [
+    (timedelta(seconds=0), False), (timedelta(seconds=59), False),
+    (timedelta(seconds=61), False), (timedelta(minutes=3), True), (None, None),
+])
+def test_an_update_delivered_within_the_tick_is_on_time(
+        delivered_after: timedelta | None, missed: bool | None) -> None:
+    case, due_at = handled(), T0 + timedelta(days=7)
+    now = due_at + timedelta(seconds=61)
+    if delivered_after is not None:
+        case.sent["reporter-update:1"] = due_at + min(delivered_after, timedelta(seconds=59))
+        case.delivered["reporter-update:1"] = due_at + delivered_after
+        now = due_at + delivered_after + timedelta(seconds=1)
+    row = sla(case, config(), now)["reporter-update"]
+    assert row["due"] == due_at.isoformat() and row["missed"] is missed
+    if delivered_after is not None:
+        assert row["met_at"] == (due_at + delivered_after).isoformat()
+
+
+def test_every_weekly_update_is_judged_and_a_late_one_stays_on_record() -> None:
+    case = handled()
+    for n, late in [(1, timedelta(seconds=40)), (2, timedelta(hours=5)),
+                    (3, timedelta(seconds=20))]:
+        at = T0 + timedelta(days=7 * n)
+        case.sent[f"reporter-update:{n}"] = case.delivered[f"reporter-update:{n}"] = at + late
+    row = sla(case, config(), T0 + timedelta(days=22))["reporter-update"]
+    assert row["late"] == [2] and row["missed"] is True
+    assert row["due"] == (T0 + timedelta(days=21)).isoformat()

@@ -379,3 +379,94 @@ def test_every_kind_of_mistake_has_a_broken_file() -> None:
     assert set(BAD) >= {"unknown-key", "unknown-action", "unknown-operator", "bad-regex",
                         "route-loop", "unreachable", "duplicate-names", "bad-priority",
                         "yaml-syntax", "empty-conditions", "unknown-route", "not-kebab"}
+
+
+# --------------------------------------------------------------------------- negation
+
+# (language, negated sentence, the same cue not negated): the shipped urgency rules page the
+# committee for the second and not for the first, on the original and on a translation.
+NEGATION = [
+    ("en", "I do not feel in danger, but I want to report what he said.",
+     "I feel in danger, he is at the venue."),
+    ("en", "He never hit me, he only shouted.", "Yesterday he hit me in the hallway."),
+    ("es", "No me siento en peligro, pero quiero denunciar lo que dijo.",
+     "Me siento en peligro, está en el local."),
+    ("es", "No me amenazó con matarme, solo gritó.", "Me amenazó con matarme en la fiesta."),
+    ("fr", "Je ne me sens pas en danger, mais je veux signaler ses propos.",
+     "Je me sens en danger, il est encore là."),
+    ("fr", "Je ne suis plus en danger, il est parti.", "Je suis en danger, il est dans le hall."),
+    ("de", "Ich fühle mich nicht in Gefahr, aber ich möchte seine Sprüche melden.",
+     "Ich fühle mich in Gefahr, er ist noch hier."),
+    ("de", "Er verfolgt mich nicht mehr, aber ich möchte es melden.",
+     "Er verfolgt mich, seit der Konferenz."),
+    ("de", "Ich bin nicht mehr in Gefahr, er ist abgereist.", "Ich bin in Gefahr, er ist da."),
+    ("pt", "Não me sinto em perigo, mas quero denunciar o que ele disse.",
+     "Me sinto em perigo, ele ainda está aqui."),
+    ("pt", "Ele nunca me ameaçou de morte, só gritou.", "Ele me ameaçou de morte ontem."),
+]
+
+
+@pytest.mark.parametrize(("language", "negated", "plain"), NEGATION)
+def test_the_shipped_urgency_rules_ignore_a_negated_cue_in_each_language(
+        language: str, negated: str, plain: str) -> None:
+    assert not evaluate(SHIPPED, mail(subject="Report", body=negated, language=language)).urgent
+    assert evaluate(SHIPPED, mail(subject="Report", body=plain, language=language)).urgent
+
+
+def test_a_translation_is_read_with_english_negations() -> None:
+    def urgent(translation: str) -> bool:
+        msg = mail(subject="報告", body="危険を感じていません。", text=translation, language="ja")
+        return evaluate(SHIPPED, msg).urgent
+
+    assert not urgent("I do not feel in danger, but I want to report him.")
+    assert urgent("I feel in danger, he is still here.")
+
+
+# (a negation that is not about the cue: still urgent; the same cue really negated: not)
+@pytest.mark.parametrize(("language", "pages", "denied"), [
+    ("en", "He won't stop following me around the venue.",  # "not" turned round by "stop"
+     "He is not following me around any more."),
+    ("en", "I didn't tell anyone that he hit me.",  # the "not" belongs to telling
+     "He didn't hit me."),
+    ("en", "I'm not safe here.", "I am not in danger."),  # the cue carries its own negation
+    ("en", "Nobody helped, I am in danger.", "I am not in danger."),  # another clause
+    ("en", "I can't stop thinking about suicide.", "I am not suicidal."),
+    ("de", "Er verfolgt mich nicht nur online, sondern auch auf der Konferenz.",
+     "Er verfolgt mich nicht mehr."),
+])
+def test_a_negation_that_is_not_about_the_cue_still_pages(
+        language: str, pages: str, denied: str) -> None:
+    assert evaluate(SHIPPED, mail(subject="Report", body=pages, language=language)).urgent
+    assert not evaluate(SHIPPED, mail(subject="Report", body=denied, language=language)).urgent
+
+
+def test_unless_negated_on_contains_any_and_regex_and_what_explain_says(tmp_path: Path) -> None:
+    word = "{subject: {contains_any: [danger], unless_negated: true}}"
+    assert matches(tmp_path, word, mail(subject="Danger at the venue"))
+    assert not matches(tmp_path, word, mail(subject="No danger at the venue"))
+    # One negated match does not hide a later one that is not.
+    assert matches(tmp_path, word, mail(subject="No danger here. Danger there."))
+    regex = "{body: {regex: 'en\\s+peligro', unless_negated: true}}"
+    assert not matches(tmp_path, regex, mail(body="No estoy en peligro.", language="es"))
+    assert matches(tmp_path, regex, mail(body="Estoy en peligro.", language="es"))
+    plain = "{body: {regex: 'en\\s+peligro'}}"
+    assert matches(tmp_path, plain, mail(body="No estoy en peligro.", language="es"))
+    decision = evaluate(one_rule(tmp_path, regex), mail(body="No estoy en peligro."))
+    assert decision.trace[0].why.endswith("except where negated")
+    assert "No estoy" not in decision.trace[0].why  # never quotes the message
+
+
+@pytest.mark.parametrize(("when", "problem"), [
+    ("{subject: {contains_any: [x], unless_negated: yes please}}", "expected true or false"),
+    ("{from: {contains_any: [x], unless_negated: true}}",
+     "unless_negated applies to subject, body, text, not from"),
+    ("{body: {equals: x, unless_negated: true}}",
+     "unless_negated needs contains_any or regex next to it"),
+    ("{body: {unless_negated: true}}", "expected operators for body"),
+])
+def test_unless_negated_mistakes_are_refused_with_their_line(
+        tmp_path: Path, when: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        one_rule(tmp_path, when)
+    assert f"{tmp_path / 'triage.yaml'}:3: rules[0].when." in str(info.value)
+    assert problem in str(info.value)

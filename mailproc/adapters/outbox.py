@@ -2,7 +2,9 @@
 
 Every mail is in the store before this runs (it is part of the commit that queued it); a mail
 leaves the queue only once the server accepted it for every recipient (or its file is written
-and synced), and is dropped from the queue in groups. A flush sends over all the delivery's
+and synced), and is dropped from the queue in groups, at the time `clock()` reads then: that is
+its delivery time (`Store.mark_sent_many` also writes it on the case for a scheduled mail, whose
+SLA counts delivery, not queueing). A flush sends over all the delivery's
 lanes at once; when the server cannot be reached the rest of the flush waits for the next one
 instead of trying (and timing out on) each mail.
 """

@@ -1,8 +1,10 @@
-"""The `mailproc` command: check, run, cases, show.
+"""The `mailproc` command: check, run, cases, show, status, due, triage, diary, members.
 
 Exit codes: 0 fine; 1 the run hit a mailbox it could not reach (--once); 2 bad configuration,
 templates, arguments, or a data directory held by another daemon. Problems with files print one
-per line as `file:line: key.path: what is wrong`.
+per line as `file:line: key.path: what is wrong`. The global options (`--config`, `--now`) may
+also follow the subcommand. `--now` (or MAILPROC_NOW) sets the clock, a testing and preview
+aid: `run`, `status`, `cases`, `show` and `due` then act as if it were that time.
 """
 
 from __future__ import annotations
@@ -10,12 +12,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from mailproc.config.settings import Config, config_path, load_config
 from mailproc.config.yamlsource import ConfigError
+from mailproc.deadlines.clocks import pending
+from mailproc.deadlines.moment import parse_moment
 from mailproc.mail.templates import Renderer
 from mailproc.model.records import Case
 from mailproc.service.logsetup import setup_logging
@@ -32,9 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
+    try:
+        args.clock = _clock(args.now or os.environ.get("MAILPROC_NOW"), config)
+    except ValueError as exc:
+        print(f"mailproc: --now: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     handler = {"check": cmd_check, "run": cmd_run, "cases": cmd_cases, "show": cmd_show,
                "status": cmd_status, "triage": cmd_triage, "diary": cmd_diary,
-               "verify": cmd_verify, "members": cmd_members}
+               "verify": cmd_verify, "members": cmd_members, "due": cmd_due}
     try:
         return handler[args.command](config, args, sys.stdout)
     except ConfigError as exc:
@@ -45,19 +57,46 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
 
 
+def _clock(text: str | None, config: Config) -> Callable[[], datetime] | None:
+    """The clock `--now` / MAILPROC_NOW sets (None: the real one)."""
+    if not text:
+        return None
+    from mailproc.service.app import shifted_clock
+
+    return shifted_clock(parse_moment(text, config.timezone, datetime.now(UTC)))
+
+
+def _now(args: argparse.Namespace) -> datetime:
+    clock: Callable[[], datetime] | None = getattr(args, "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+def _global_options(p: argparse.ArgumentParser, default: object) -> None:
+    p.add_argument("--config", type=Path, default=default,
+                   help="config file (default: $MAILPROC_CONFIG or rules/config.yaml)")
+    p.add_argument("--now", metavar="DATETIME", default=default,
+                   help="act as if it were this time (ISO 8601, or +3d; default: "
+                        "$MAILPROC_NOW, else the real time): a testing and preview aid")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mailproc", description=__doc__.splitlines()[0])
-    p.add_argument("--config", type=Path, default=None,
-                   help="config file (default: $MAILPROC_CONFIG or rules/config.yaml)")
+    _global_options(p, None)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, argparse.SUPPRESS)  # after the subcommand too, without resetting
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("check", help="validate the config and every template; exit 0 or 2")
-    run = sub.add_parser("run", help="run the daemon")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, parents=[common])
+
+    command("check", "validate the config and every template; exit 0 or 2")
+    run = command("run", "run the daemon")
     run.add_argument("--once", action="store_true",
                      help="process everything waiting, deliver the outbox, exit")
     run.add_argument("--demo", action="store_true",
                      help="on first start, put sample mails into an empty Maildir")
     run.add_argument("--log-level", default=None, help="overrides logging.level of the config")
-    triage = sub.add_parser("triage", help="dry run: what would happen to these messages")
+    triage = command("triage", "dry run: what would happen to these messages")
     triage.add_argument("paths", nargs="*", type=Path, help=".eml files or directories")
     triage.add_argument("--maildir", type=Path, default=None)
     triage.add_argument("--imap-folder", default=None)
@@ -65,21 +104,24 @@ def _parser() -> argparse.ArgumentParser:
     triage.add_argument("--json", action="store_true")
     triage.add_argument("--dry-run", action="store_true", help="(always: it changes nothing)")
     triage.add_argument("--no-translate", action="store_true")
-    diary = sub.add_parser("diary", help="a case's diary, oldest first")
+    diary = command("diary", "a case's diary, oldest first")
     diary.add_argument("case_id")
     diary.add_argument("--json", action="store_true")
-    sub.add_parser("verify", help="check every case diary's hash chain; exit 0 or 1")
-    members = sub.add_parser("members", help="committee membership")
+    command("verify", "check every case diary's hash chain; exit 0 or 1")
+    members = command("members", "committee membership")
     members.add_argument("action", choices=["remove", "restore", "list"])
     members.add_argument("email", nargs="?")
-    status = sub.add_parser("status", help="health for monitoring: exit 0 healthy, 1 degraded, "
-                                           "2 down")
+    status = command("status", "health for monitoring: exit 0 healthy, 1 degraded, 2 down")
     status.add_argument("--json", action="store_true")
-    cases = sub.add_parser("cases", help="the master log of cases")
+    cases = command("cases", "the master log of cases")
     cases.add_argument("--json", action="store_true")
-    show = sub.add_parser("show", help="one case record")
+    show = command("show", "one case record")
     show.add_argument("case_id")
     show.add_argument("--json", action="store_true")
+    due = command("due", "what the deadline tick would send at a time, without sending it")
+    due.add_argument("--at", metavar="DATETIME", default=None,
+                     help="when (ISO 8601, or +3d from now; default: now)")
+    due.add_argument("--json", action="store_true")
     return p
 
 
@@ -117,7 +159,9 @@ def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     from mailproc.service.daemon import Daemon
 
     try:
-        app = build_app(config, reader_process=reader is not None)
+        clock = getattr(args, "clock", None)
+        app = build_app(config, reader_process=reader is not None,
+                        **({"clock": clock} if clock is not None else {}))
     except BaseException:
         if reader is not None:
             reader.close()
@@ -128,6 +172,9 @@ def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
             if seeded:
                 out.write(f"mailproc: first start, put {seeded} sample mails into "
                           f"{config.mailbox.maildir}/new\n")
+        if clock is not None:
+            out.write(f"mailproc: the clock reads {_now(args).isoformat(timespec='seconds')} "
+                      "(--now: for tests and previews only)\n")
         out.write(_banner(config, args.once))
         out.flush()
         daemon = Daemon(app, open_source(config.mailbox), out, once=args.once, reader=reader)
@@ -158,10 +205,12 @@ def _open_read_only(config: Config) -> Store:
 MASTER_LOG_KEYS = ("id", "received_at", "status", "language", "about", "urgent")
 
 
-def master_log_row(case: Case) -> dict[str, object]:
-    """One row of the master incident log (seed 002): reporter, about, kind, risk, lead."""
+def master_log_row(case: Case, config: Config, now: datetime) -> dict[str, object]:
+    """One row of the master incident log (seed 002): reporter, about, kind, risk, lead, and
+    what is still due (computed at `now` from the case as it is)."""
     about = ", ".join(p.name or p.handle or p.email or "?" for p in case.reported) or "-"
     risk = case.risk
+    due = pending(case, config)
     return {"id": case.id, "code_name": case.code_name,
             "received_at": case.received_at.isoformat(), "status": case.status.value,
             "language": case.language, "about": about, "urgent": case.triage.urgent,
@@ -171,23 +220,27 @@ def master_log_row(case: Case) -> dict[str, object]:
                      if risk.score is not None else None),
             "lead": case.owners.lead,
             "reporter": "anonymous" if case.reporter.anonymous else (
-                case.reporter.name or case.reporter.email or "-")}
+                case.reporter.name or case.reporter.email or "-"),
+            "next_deadline": min(due, key=lambda name: due[name], default=None),
+            "overdue": sorted(name for name, at in due.items() if at <= now)}
 
 
 def cmd_cases(config: Config, args: argparse.Namespace, out: TextIO) -> int:
-    rows = [master_log_row(c) for c in _open_read_only(config).all_cases()]
+    now = _now(args)
+    rows = [master_log_row(c, config, now) for c in _open_read_only(config).all_cases()]
     if args.json:
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
     out.write(f"{'id':<15} {'received':<11} {'status':<13} {'lang':<4} {'urgent':<6} "
               f"{'reporter':<18} {'about':<18} {'kind':<12} {'risk':<10} {'lead':<20} "
-              "summary\n")
+              f"{'overdue':<24} summary\n")
     for r in rows:
+        late = ",".join(r["overdue"]) if isinstance(r["overdue"], list) else ""
         out.write(f"{r['id']!s:<15} {str(r['received_at'])[:10]:<11} {r['status']!s:<13} "
                   f"{r['language'] or '-'!s:<4} {'URGENT' if r['urgent'] else '':<6} "
                   f"{str(r['reporter'])[:18]:<18} {str(r['about'])[:18]:<18} "
                   f"{r['kind'] or '-'!s:<12} {r['risk'] or '-'!s:<10} {r['lead'] or '-'!s:<20} "
-                  f"{r['summary'] or '-'}\n")
+                  f"{late or '-':<24} {r['summary'] or '-'}\n")
     return 0
 
 
@@ -197,6 +250,10 @@ def cmd_show(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         print(f"mailproc: no case {args.case_id}", file=sys.stderr)
         return 1
     record = case.model_dump(mode="json")
+    # What is due, from the case as it is now (the stored field is only a copy of the past).
+    due = pending(case, config)
+    record["deadlines"] = {name: at.isoformat() for name, at in due.items()}
+    record["overdue"] = sorted(name for name, at in due.items() if at <= _now(args))
     if args.json:
         out.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         return 0
@@ -277,7 +334,6 @@ def cmd_triage(config: Config, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
-    from mailproc.service.app import utc_now
     from mailproc.service.health import Snapshot, judge
     from mailproc.store.files import DataDirLock
 
@@ -288,7 +344,7 @@ def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     alive = DataDirLock(config.data_dir).held_elsewhere()
     store = _open_read_only(config)
     status = judge(snapshot, alive, store.pending_outgoing(), store.quarantined(),
-                   store.all_cases(), config, utc_now())
+                   store.all_cases(), config, _now(args))
     word = {0: "healthy", 1: "degraded", 2: "down"}[status.code]
     if args.json:
         out.write(json.dumps({"status": word, "code": status.code, "problems": status.problems,
@@ -300,6 +356,28 @@ def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     for key, value in status.report.items():
         out.write(f"{key}: {json.dumps(value)}\n")
     return status.code
+
+
+def cmd_due(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    """What the deadline tick would queue at --at (default now), given the cases as they are."""
+    from mailproc.service.scheduled import preview
+
+    now = _now(args)
+    try:
+        at = parse_moment(args.at, config.timezone, now) if args.at else now
+    except ValueError as exc:
+        print(f"mailproc due: --at: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    rows = preview(_open_read_only(config), config, Renderer(config.templates_dir), at)
+    if args.json:
+        out.write(json.dumps({"at": at.isoformat(), "mails": rows}, ensure_ascii=False,
+                             indent=2) + "\n")
+        return 0
+    out.write(f"at {at.isoformat(timespec='seconds')}: {len(rows)} mail(s) due\n")
+    for r in rows:
+        out.write(f"{str(r['at'])[:16]:<17} {r['case'] or '-'!s:<15} {r['kind']!s:<24} "
+                  f"{r['to']!s:<28} {r['subject']}\n")
+    return 0
 
 
 if __name__ == "__main__":

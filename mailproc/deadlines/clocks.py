@@ -3,6 +3,8 @@
 Pure arithmetic on `Case` and `Config`: no clock is read (`now` is an argument where needed).
 Time spent escrowed does not count (the clocks pause), a closed case has no open deadline, and
 the reporter-update schedule is numbered so that each period has one key (`reporter-update:N`).
+A scheduled mail meets its deadline when it was delivered (`case.delivered`, written by the store
+when the outbox hands it over) within `GRACE` of it: the tick that queues it runs once a minute.
 `mailproc.deadlines.due` decides what is due from these; `mailproc.deadlines.contexts` shows them.
 """
 
@@ -22,6 +24,11 @@ REPORTER_UPDATE = "reporter-update"
 SEARCHING_UPDATE = "searching-update"
 # A schedule longer than this many periods is a broken record, not a real case.
 MAX_PERIODS = 10_000
+# The daemon's deadline tick (service/daemon.py runs it every minute). A mail due at second S is
+# queued by the first tick after S and delivered by the flush that follows it: it is on time
+# when delivered within one tick of S, plus one more for the delivery itself.
+TICK = timedelta(seconds=60)
+GRACE = 2 * TICK
 
 Period = tuple[datetime, datetime | None]
 
@@ -81,6 +88,24 @@ def sent_numbers(case: Case, prefix: str) -> list[int]:
     return numbers
 
 
+def consumed_updates(case: Case, cfg: Config) -> list[datetime]:
+    """The periods of the schedule from receipt that a manual update (event
+    last-reporter-update) consumed: due at or before it. They keep numbers 1..len()."""
+    last = case.events.get("last-reporter-update")
+    if last is None:
+        return []
+    periods = escrow_periods(case)
+    first = timedelta(days=cfg.timeline.follow_up_days)
+    every = timedelta(days=cfg.timeline.update_every_days)
+    out: list[datetime] = []
+    while len(out) < MAX_PERIODS:
+        t = after_active(case.received_at, first + len(out) * every, periods)
+        if t is None or t > last:
+            break
+        out.append(t)
+    return out
+
+
 def reporter_updates(case: Case, cfg: Config) -> Iterator[tuple[int, datetime]]:
     """Numbered reporter-update times: follow_up_days after receipt, then every
     update_every_days; a later manual update (event last-reporter-update) restarts the count
@@ -89,15 +114,11 @@ def reporter_updates(case: Case, cfg: Config) -> Iterator[tuple[int, datetime]]:
     first = timedelta(days=cfg.timeline.follow_up_days)
     every = timedelta(days=cfg.timeline.update_every_days)
     last = case.events.get("last-reporter-update")
-    anchor, skipped = case.received_at, 0
+    # Periods already behind the manual update are consumed; count them so the numbers stay
+    # ahead of any key sent before it (the fixed schedule is never later).
+    skipped = len(consumed_updates(case, cfg))
+    anchor = case.received_at
     if last is not None:
-        # Periods already behind the manual update are consumed; count them so the numbers
-        # stay ahead of any key sent before it (the fixed schedule is never later).
-        while skipped < MAX_PERIODS:
-            t = after_active(case.received_at, first + skipped * every, periods)
-            if t is None or t > last:
-                break
-            skipped += 1
         anchor, first = last, every
     for k in range(MAX_PERIODS):
         t = after_active(anchor, first + k * every, periods)
@@ -127,14 +148,6 @@ def decision_at(case: Case) -> datetime | None:
     times = [m.decided_at for m in case.motions if m.status == "passed" and m.decided_at]
     if case.closed_at is not None:
         times.append(case.closed_at)
-    return min(times) if times else None
-
-
-def first_update_at(case: Case) -> datetime | None:
-    """The earliest known update to the reporter (a sent scheduled one or a manual one)."""
-    times = [at for key, at in case.sent.items() if key.startswith(REPORTER_UPDATE + ":")]
-    if "last-reporter-update" in case.events:
-        times.append(case.events["last-reporter-update"])
     return min(times) if times else None
 
 
@@ -177,7 +190,7 @@ def _next_searching(case: Case, cfg: Config) -> datetime | None:
 
 
 def deadlines(case: Case, cfg: Config) -> dict[str, datetime | None]:
-    """The case's current deadlines (what `show` prints); None when paused or closed."""
+    """Every deadline as it stands (met ones included); None when paused or closed."""
     scheduled = _scheduled(case, cfg)
     if case.status is CaseStatus.CLOSED:
         return {k: v if is_met(case, k) else None for k, v in scheduled.items()}
@@ -187,38 +200,80 @@ def deadlines(case: Case, cfg: Config) -> dict[str, datetime | None]:
     return scheduled
 
 
+def pending(case: Case, cfg: Config) -> dict[str, datetime]:
+    """What is still to be done and by when, from the case's state as it is (overdue ones
+    included): what `show` and `status` print. Empty for a closed case; while escrowed only
+    an acknowledgement not yet sent."""
+    return {name: at for name, at in deadlines(case, cfg).items()
+            if at is not None and not is_met(case, name)}
+
+
 def sla(case: Case, cfg: Config, now: datetime) -> dict[str, dict[str, Any]]:
     """Per deadline: {"due", "met_at", "missed"}; missed is None while it is still pending.
 
-    reporter-update records the first follow-up (absent for anonymous reporters); searching
-    is a courtesy schedule, not an SLA."""
-    periods, scheduled = escrow_periods(case), _scheduled(case, cfg)
-    first_update = after_active(case.received_at, timedelta(days=cfg.timeline.follow_up_days),
-                                periods)
-    rows: dict[str, tuple[datetime | None, datetime | None]] = {
-        "acknowledge": (scheduled["acknowledge"], case.acknowledged_at),
-        "first-action": (scheduled["first-action"], first_action_at(case)),
-        "reporter-update": (first_update, first_update_at(case)),
-        "decision": (scheduled["decision"], decision_at(case)),
+    A mail (acknowledgement, reporter update) is on time when delivered within GRACE of its
+    deadline; a member's action (first action, decision) when it happened by the deadline.
+    reporter-update judges every weekly period that has come (absent for anonymous
+    reporters): `due` and `met_at` are the latest's, `late` lists the numbers of those that
+    were late, and `missed` is true once one was. Searching is a courtesy, not an SLA."""
+    scheduled = _scheduled(case, cfg)
+    rows: dict[str, dict[str, Any]] = {
+        "acknowledge": _row(scheduled["acknowledge"], case.acknowledged_at, now, case, GRACE),
+        "first-action": _row(scheduled["first-action"], first_action_at(case), now, case),
+        "reporter-update": _update_row(case, cfg, now),
+        "decision": _row(scheduled["decision"], decision_at(case), now, case),
     }
     if anonymous(case):
         del rows["reporter-update"]
-    return {name: _sla_row(due_at, met_at, now, case.closed_at)
-            for name, (due_at, met_at) in rows.items()}
+    return rows
 
 
-def _sla_row(due_at: datetime | None, met_at: datetime | None, now: datetime,
-             closed_at: datetime | None) -> dict[str, Any]:
-    missed: bool | None
-    if due_at is None:
-        missed = None
-    elif met_at is not None:
-        missed = met_at > due_at
-    else:
-        # A closed case can no longer meet it: judge at the close, not at `now`.
-        missed = min(now, closed_at or now) > due_at or None
+def _late(due_at: datetime, met_at: datetime | None, until: datetime,
+          grace: timedelta) -> bool | None:
+    """Whether an action was late; None while it can still be on time."""
+    if met_at is not None:
+        return met_at > due_at + grace
+    return True if until > due_at + grace else None
+
+
+def _row(due_at: datetime | None, met_at: datetime | None, now: datetime, case: Case,
+         grace: timedelta = timedelta(0)) -> dict[str, Any]:
+    # A closed case can no longer meet it: judge at the close, not at `now`.
+    until = min(now, case.closed_at or now)
     return {"due": due_at.isoformat() if due_at else None,
-            "met_at": met_at.isoformat() if met_at else None, "missed": missed}
+            "met_at": met_at.isoformat() if met_at else None,
+            "missed": None if due_at is None else _late(due_at, met_at, until, grace)}
+
+
+def update_met_at(case: Case, cfg: Config, number: int, due_at: datetime) -> datetime | None:
+    """When period `number`'s update reached the reporter: its mail's delivery (its queue time
+    until the delivery is recorded), or the manual update that consumed it."""
+    key = f"{REPORTER_UPDATE}:{number}"
+    times = [t for t in (case.delivered.get(key), case.sent.get(key)) if t is not None][:1]
+    last = case.events.get("last-reporter-update")
+    if last is not None and due_at - timedelta(days=cfg.timeline.update_every_days) < last:
+        times.append(last)
+    return min(times, default=None)
+
+
+def _update_row(case: Case, cfg: Config, now: datetime) -> dict[str, Any]:
+    until = min(now, case.closed_at or now)
+    judged = [(n + 1, t) for n, t in enumerate(consumed_updates(case, cfg)) if t <= until]
+    for number, at in reporter_updates(case, cfg):
+        if at > until:
+            break
+        judged.append((number, at))
+    if not judged:
+        upcoming = None if case.status is CaseStatus.CLOSED else next(
+            (t for _, t in reporter_updates(case, cfg)), None)
+        return {"due": upcoming.isoformat() if upcoming else None, "met_at": None,
+                "missed": None, "late": []}
+    verdicts = [(n, t, update_met_at(case, cfg, n, t)) for n, t in judged]
+    late = [n for n, t, met in verdicts if _late(t, met, until, GRACE)]
+    _, due_at, met_at = verdicts[-1]
+    latest = _late(due_at, met_at, until, GRACE)
+    return {"due": due_at.isoformat(), "met_at": met_at.isoformat() if met_at else None,
+            "missed": True if late else latest, "late": late}
 
 
 @dataclass(frozen=True)
@@ -233,3 +288,4 @@ class Due:
     template: str
     deadline: str  # acknowledge | first-action | reporter-update | decision | searching
     at: datetime  # when it became due
+    marks: tuple[str, ...] = ()  # more keys recorded in `case.sent` with `key` (who was told)

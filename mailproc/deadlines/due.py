@@ -1,9 +1,11 @@
 """The deadline engine: from cases, policy and `now`, the scheduled mail that is due (issue 5).
 
-Pure: no I/O, no clock. The daemon's tick calls `due()`, queues each `Due` and records its key in
-`case.sent`; a key already there is never returned again, so a restart or a week of downtime
-yields every overdue action once. Clock arithmetic lives in `mailproc.deadlines.clocks`, digests and
-template contexts in `mailproc.deadlines.contexts`; both are re-exported here.
+Pure: no I/O, no clock. The daemon's tick calls `due()`, queues each `Due` and records its key
+(and its `marks`) in `case.sent`; a key already there is never returned again, so a restart or a
+week of downtime yields every overdue action once. Clock arithmetic lives in
+`mailproc.deadlines.clocks`, who is told in `mailproc.deadlines.ladder`, template contexts in
+`mailproc.deadlines.contexts` and digests in `mailproc.deadlines.digest`; the ones the service
+uses are re-exported here.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from mailproc.deadlines.clocks import (
     REPORTER_UPDATE,
     Due,
     anonymous,
-    conflicted,
     deadlines,
     is_met,
     paused,
@@ -26,8 +27,19 @@ from mailproc.deadlines.clocks import (
     sent_numbers,
     sla,
 )
-from mailproc.deadlines.contexts import digest_context, digest_due, mail_context, statement_context
-from mailproc.model.parsed import CaseStatus, normalise_email
+from mailproc.deadlines.contexts import mail_context, statement_context
+from mailproc.deadlines.digest import digest_context, digest_due
+from mailproc.deadlines.ladder import (
+    LEVELS,
+    allowed,
+    ended,
+    reminded,
+    step_key,
+    steps_ahead,
+    told_key,
+    top_sent,
+)
+from mailproc.model.parsed import CaseStatus
 from mailproc.model.records import Case
 
 __all__ = ["Due", "deadlines", "digest_context", "digest_due", "due", "mail_context", "sla",
@@ -35,8 +47,6 @@ __all__ = ["Due", "deadlines", "digest_context", "digest_due", "due", "mail_cont
 
 COMMITTEE_DEADLINES = ("first-action", "decision")
 REPORTER = "reporter"
-
-
 
 
 def due(cases: Iterable[Case], cfg: Config, now: datetime) -> list[Due]:
@@ -100,74 +110,29 @@ def _searching_update(case: Case, cfg: Config, now: datetime) -> Iterator[Due]:
 def _reminder(case: Case, cfg: Config, name: str, at: datetime, now: datetime) -> Iterator[Due]:
     before = timedelta(hours=cfg.deadlines.reminder_before_hours)
     if before and at - before <= now < at:
-        yield Due("reminder", case.id, f"reminder:{name}", _reminded(case, cfg), "reminder",
+        yield Due("reminder", case.id, f"reminder:{name}", reminded(case, cfg), "reminder",
                   name, at - before)
 
 
 def _escalation(case: Case, cfg: Config, name: str, at: datetime, now: datetime) -> Iterator[Due]:
-    """Lead (no lead: the cleared members), then secondary, then chair, each once.
+    """The next step of this deadline's ladder (`mailproc.deadlines.ladder`), when it is time.
 
     The first step is due at the deadline; each next one `reminder_before_hours` (at least an
-    hour) after the previous was sent, so a restart never fires the whole chain at one tick.
+    hour) after the previous was sent, so a restart never fires the whole ladder at one tick.
     A reminder whose deadline has passed is superseded by this and never sent."""
-    if name == "first-action" and not _cleared(case, cfg):
-        key = "escalation:first-action:chair"
-        yield Due("first-action-escalation", case.id, key, _chair(case, cfg), "escalation",
-                  name, at)
+    if ended(case, at):
         return
-    step = max(timedelta(hours=cfg.deadlines.reminder_before_hours), timedelta(hours=1))
-    previous: str | None = None
-    for level, to in _chain(case, cfg):
-        key = f"escalation:{name}:{level}"
-        if previous is not None:
-            if previous not in case.sent:
-                return  # the previous step is still waiting to be sent
-            at = case.sent[previous] + step
-        if key not in case.sent:
-            if at <= now:
-                yield Due("escalation", case.id, key, to, "escalation", name, at)
-            return
-        previous = key
-
-
-def _chain(case: Case, cfg: Config) -> list[tuple[str, tuple[str, ...]]]:
-    """The escalation levels that have someone to tell: lead, secondary, chair."""
-    lead = _allowed(case, cfg, [case.owners.lead] if case.owners.lead else _cleared(case, cfg))
-    secondary = _allowed(case, cfg, [case.owners.secondary] if case.owners.secondary else [])
-    levels = [("lead", lead), ("secondary", tuple(m for m in secondary if m not in lead)),
-              ("chair", _chair(case, cfg))]
-    return [(level, to) for level, to in levels if to]
-
-
-def _chair(case: Case, cfg: Config) -> tuple[str, ...]:
-    """The chair; if conflicted, the other cleared members; if none, every unconflicted member."""
-    chairs = _allowed(case, cfg, [m.email for m in cfg.roster if m.chair])
-    if chairs:
-        return chairs
-    owners = {normalise_email(o) for o in (case.owners.lead, case.owners.secondary) if o}
-    cleared = _cleared(case, cfg)
-    others = tuple(m for m in cleared if normalise_email(m) not in owners)
-    return others or cleared or _allowed(case, cfg, [m.email for m in cfg.roster if not m.chair])
-
-
-def _reminded(case: Case, cfg: Config) -> tuple[str, ...]:
-    """The owners; with none, the cleared members; with none, every unconflicted member."""
-    owners = [o for o in (case.owners.lead, case.owners.secondary) if o]
-    return (_allowed(case, cfg, owners) or _cleared(case, cfg)
-            or _allowed(case, cfg, [m.email for m in cfg.roster]))
-
-
-def _cleared(case: Case, cfg: Config) -> tuple[str, ...]:
-    return _allowed(case, cfg, case.cleared)
-
-
-def _allowed(case: Case, cfg: Config, emails: Iterable[str]) -> tuple[str, ...]:
-    """The addresses given, minus anyone with a conflict on the case (by any of their
-    addresses), without duplicates, in order."""
-    out: list[str] = []
-    for email in emails:
-        if not conflicted(case, cfg, email) and normalise_email(email) not in map(
-                normalise_email, out):
-            out.append(email)
-    return tuple(out)
-
+    ahead = steps_ahead(case, cfg, name)
+    if not ahead:
+        return
+    top = top_sent(case, name)
+    if top >= 0:
+        gap = max(timedelta(hours=cfg.deadlines.reminder_before_hours), timedelta(hours=1))
+        at = case.sent[step_key(name, LEVELS[top])] + gap
+    if at > now:
+        return
+    step = ahead[0]
+    nobody = name == "first-action" and not allowed(case, cfg, case.cleared)
+    kind = "first-action-escalation" if nobody else "escalation"
+    yield Due(kind, case.id, step_key(name, step.level), step.to, "escalation", name, at,
+              marks=tuple(told_key(name, email) for email in step.to))

@@ -161,7 +161,9 @@ class Case(Record):
     events: dict[str, datetime] = Field(default_factory=dict)  # first-cleared, lead-named,
     #   status-since, last-reporter-update, event-mode (per-case half-day target) ...
     escrow_periods: list[list[datetime | None]] = Field(default_factory=list)  # [start, end]
-    sent: dict[str, datetime] = Field(default_factory=dict)  # scheduled-mail key -> when sent
+    sent: dict[str, datetime] = Field(default_factory=dict)  # scheduled-mail key -> when queued
+    # scheduled-mail key -> when its mail was delivered (SLAs count this, not the queue time)
+    delivered: dict[str, datetime] = Field(default_factory=dict)
     sla: dict[str, dict[str, Any]] = Field(default_factory=dict)  # deadline -> due/met/missed
     # Message-IDs (no brackets) of every mail sent or received for this case: threading.
     message_ids: list[str] = Field(default_factory=list)
@@ -194,3 +196,4 @@ class Outgoing(Record):
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None
+    key: str | None = None  # the scheduled-mail key it carries: its delivery goes on the case

@@ -1,7 +1,8 @@
 """Builds the application object once (no globals): config, store, templates, translator.
 
-The CLI calls `build_app`; tests call it with a fixed clock and seeded randomness. The pepper
-that keys sender hashes lives in its own 0600 file next to the store, created on first start.
+The CLI calls `build_app` (with `shifted_clock` under `--now`); tests call it with a fixed
+clock and seeded randomness. The pepper that keys sender hashes lives in its own 0600 file
+next to the store, created on first start.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import logging
 import os
 import random
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mailproc.adapters.outbox import Delivery, build_delivery
@@ -31,6 +33,13 @@ log = logging.getLogger("mailproc.app")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def shifted_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads `start` now and runs on from it at the real pace (`mailproc --now`,
+    a testing and preview aid): a daemon started with it behaves as if it were then."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Health: what `mailproc status` reports and which admin alerts are due (pure functions).
 
 The daemon writes a small snapshot (`status.json` in the data directory) after every round;
-`status` combines it with what the store says (outbox, quarantine, deadlines) and judges:
+`status` combines it with what the store says (outbox, quarantine, and the deadlines computed from
+each case's state at the time asked) and judges:
 0 healthy, 1 degraded (outbox failing, overdue deadlines, a recent mailbox hiccup), 2 down
 (no daemon, a stale snapshot, or the mailbox unreachable).
 """
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mailproc.config.settings import Config
-from mailproc.model.parsed import CaseStatus
+from mailproc.deadlines.clocks import GRACE, pending
 from mailproc.model.records import Case, Outgoing
 
 HEALTHY, DEGRADED, DOWN = 0, 1, 2
@@ -59,26 +60,18 @@ class Status:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def overdue(cases: list[Case], now: datetime) -> list[tuple[str, str]]:
-    """(case id, deadline name) for every open case past a deadline not yet met."""
-    late = []
-    for case in cases:
-        if case.status in (CaseStatus.CLOSED, CaseStatus.ESCROWED):
-            continue
-        for name, when in case.deadlines.items():
-            if when is None or when > now:
-                continue
-            if name == "acknowledge" and case.acknowledged_at is not None:
-                continue
-            late.append((case.id, name))
-    return late
+def overdue(cases: list[Case], config: Config, now: datetime) -> list[tuple[str, str]]:
+    """(case id, deadline name) for every deadline not met and past (by more than the tick's
+    grace), computed from each case's state now: closed and escrowed cases have none."""
+    return [(case.id, name) for case in cases
+            for name, when in pending(case, config).items() if when + GRACE < now]
 
 
 def judge(snapshot: Snapshot | None, alive: bool, pending: list[Outgoing], quarantined: int,
           cases: list[Case], config: Config, now: datetime) -> Status:
     """The status report and its exit code."""
     failing = [m for m in pending if m.attempts > 0]
-    late = overdue(cases, now)
+    late = overdue(cases, config, now)
     report: dict[str, Any] = {
         "daemon": "running" if alive else "not running",
         "outbox": {"pending": len(pending), "failed": len(failing),

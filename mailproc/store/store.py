@@ -429,9 +429,26 @@ class Store:
         JsonLog(self.root / "sent.jsonl").append({
             "id": m.id, "case": m.case_id, "purpose": m.purpose, "at": at.isoformat(),
             "attempts": m.attempts + 1} for m in mails)
+        self._record_delivered(mails, at)
         ids = {m.id for m in mails}
         self._outbox.remove(Query().id.one_of(list(ids)))
         flush_tinydb(self._outbox)
+
+    def _record_delivered(self, mails: list[Outgoing], at: datetime) -> None:
+        """A scheduled mail's delivery time goes on its case, once (its SLA counts delivery,
+        not queueing). Only mail with a key does this: acks and notices cost no case write."""
+        changed: dict[str, Case] = {}
+        for mail in mails:
+            if mail.key is None or mail.case_id is None:
+                continue
+            case = changed.get(mail.case_id) or self.get_case(mail.case_id)
+            if case is None or mail.key in case.delivered:
+                continue
+            if mail.case_id not in changed:
+                case = changed[mail.case_id] = case.model_copy(deep=True)
+            case.delivered[mail.key] = at
+        if changed:
+            self.commit(Transaction(cases=changed))
 
     # ------------------------------------------------------------------ commit
 

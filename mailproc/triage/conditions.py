@@ -2,14 +2,16 @@
 
 Fields (from, subject, text, header, size …), operators (contains_any, regex, equals, exists,
 gt, lt) and combinators (all, any, not) become frozen `Condition` trees with their regexes
-compiled; problems go to a `Problems` collector as `file:line: path: message`.
+compiled; problems go to a `Problems` collector as `file:line: path: message`. On subject, body
+and text, `unless_negated: true` next to contains_any or regex ignores a match that is negated
+in its clause ("I do not feel in danger": `mailproc.triage.negation`).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mailproc.config.yamlsource import Loc, Problem, YamlDocument, format_loc
@@ -19,6 +21,8 @@ TEXT_FIELDS = ("from", "from_domain", "to", "cc", "subject", "body", "text", "la
 FIELDS = (*TEXT_FIELDS, "header", "has_attachment", "size")
 COMBINATORS = ("all", "any", "not")
 TEXT_OPS = ("contains_any", "regex", "equals", "exists")
+NEGATABLE_FIELDS = ("subject", "body", "text")  # prose, where "not" can deny a cue
+UNLESS_NEGATED = "unless_negated"  # a modifier of contains_any and regex, not an operator
 SIZE_OPS = ("gt", "lt")
 # Words admins bring from Sieve, Zammad or mail clients, and what they mean here.
 _ALIASES = {"sender": "from", "recipient": "to", "domain": "from_domain", "lang": "language",
@@ -41,6 +45,7 @@ class Test:
     each: tuple[re.Pattern[str], ...] = ()  # contains_any: one per term, to name the one hit
     number: int = 0
     flag: bool = False
+    unless_negated: bool = False  # contains_any / regex: a negated match does not count
 
 
 @dataclass(frozen=True)
@@ -193,20 +198,38 @@ def _field(field: str, arg: Any, loc: Loc, out: Problems) -> Condition | None:
     if field == "has_attachment":
         return _operator(field, "", "is", arg, loc, out)
     ops = SIZE_OPS if field == "size" else TEXT_OPS
-    if not isinstance(arg, dict) or not (set(arg) - {"name"}):
+    if not isinstance(arg, dict) or not (set(arg) - {"name", UNLESS_NEGATED}):
         example = "{gt: 1MB}" if field == "size" else "{contains_any: [word, another]}"
         out.add(loc, f"expected operators for {field}, e.g. {example}")
         return None
     header = _header_name(arg, loc, out) if field == "header" else ""
+    negation = _unless_negated(field, arg, loc, out)
     tests: list[Test] = []
     for op, op_arg in arg.items():
-        if op == "name" and field == "header":
+        if (op == "name" and field == "header") or op == UNLESS_NEGATED:
             continue
         if op not in ops:
             out.add((*loc, op), unknown(str(op), ops, "operator", f" for {field}"))
         elif (test := _operator(field, header, op, op_arg, (*loc, op), out)) is not None:
-            tests.append(test)
+            negatable = negation and op in ("contains_any", "regex")
+            tests.append(replace(test, unless_negated=True) if negatable else test)
     return tests[0] if len(tests) == 1 else AllOf(tuple(tests))
+
+
+def _unless_negated(field: str, arg: dict[str, Any], loc: Loc, out: Problems) -> bool:
+    """The `unless_negated:` modifier of one field's mapping (False when absent or wrong)."""
+    if UNLESS_NEGATED not in arg:
+        return False
+    value, where = arg[UNLESS_NEGATED], (*loc, UNLESS_NEGATED)
+    if not isinstance(value, bool):
+        out.add(where, "expected true or false")
+    elif field not in NEGATABLE_FIELDS:
+        out.add(where, f"unless_negated applies to {', '.join(NEGATABLE_FIELDS)}, not {field}")
+    elif not {"contains_any", "regex"} & set(arg):
+        out.add(where, "unless_negated needs contains_any or regex next to it")
+    else:
+        return value
+    return False
 
 
 def _combine(key: str, arg: Any, loc: Loc, out: Problems) -> Condition | None:

@@ -11,12 +11,14 @@ rule can route or drop the message. `why` texts quote the rules, never the messa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mailproc.model.parsed import normalise_email
 from mailproc.triage import guard
 from mailproc.triage.conditions import AllOf, Always, AnyOf, Condition, Not, Test
+from mailproc.triage.negation import languages, negated
 from mailproc.triage.rules import Rule, RuleSet, load_rules
 
 __all__ = ["RuleSet", "RuleTrace", "TriageDecision", "TriageInput", "conduct_signals",
@@ -97,10 +99,26 @@ def _other_field(test: Test, msg: TriageInput) -> tuple[bool, str]:
     return ok, f"size {msg.size} {'' if ok else 'is not '}{sign} {test.number}"
 
 
-def _search(test: Test, label: str, values: tuple[str, ...]) -> tuple[bool, str]:
+def _first(test: Test, value: str, langs: tuple[str, ...]) -> tuple[re.Match[str] | None, bool]:
+    """The first match that counts (not negated, under unless_negated), and whether a
+    negated one was passed over."""
     assert test.pattern is not None  # compiled at load for contains_any and regex
+    if not test.unless_negated:
+        return test.pattern.search(value), False
+    skipped = False
+    for match in test.pattern.finditer(value):
+        if not negated(value, match.start(), match.end(), langs):
+            return match, skipped
+        skipped = True
+    return None, skipped
+
+
+def _search(test: Test, label: str, values: tuple[str, ...], language: str) -> tuple[bool, str]:
+    assert test.pattern is not None  # compiled at load for contains_any and regex
+    langs, denied = languages(language), False
     for value in values:
-        match = test.pattern.search(value)
+        match, skipped = _first(test, value, langs)
+        denied = denied or skipped
         if match is None:
             continue
         if test.op == "regex":
@@ -108,9 +126,10 @@ def _search(test: Test, label: str, values: tuple[str, ...]) -> tuple[bool, str]
         hit = next((t for t, rx in zip(test.terms, test.each, strict=True)
                     if rx.fullmatch(match.group(0))), test.terms[0])
         return True, f"{label} contains {hit!r}"
+    only = " except where negated" if denied else ""
     if test.op == "regex":
-        return False, f"{label} does not match /{test.pattern.pattern}/"
-    return False, f"{label} contains none of {_few(test.terms)}"
+        return False, f"{label} does not match /{test.pattern.pattern}/{only}"
+    return False, f"{label} contains none of {_few(test.terms)}{only}"
 
 
 def _test(test: Test, msg: TriageInput) -> tuple[bool, str]:
@@ -129,7 +148,7 @@ def _test(test: Test, msg: TriageInput) -> tuple[bool, str]:
         hit = next((n for v in values if (n := norm(v.strip())) in test.terms), None)
         return (True, f"{label} is {hit!r}") if hit else (False, f"{label} is not "
                                                                  f"{_few(test.terms)}")
-    return _search(test, label, values)
+    return _search(test, label, values, msg.language)
 
 
 def check(cond: Condition, msg: TriageInput) -> tuple[bool, str]:
