@@ -7,6 +7,7 @@ bounce rows also say which recipients flufl.bounce finds failed, for `bounced_re
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ EXPECTED: dict[str, str | None] = {
     "bounce-gateway-mail-could-not-be-delivered.eml": "bounce",  # body: flufl.bounce
     "bounce-notes-delivery-failure.eml": "bounce",  # "Mail Administrator": body, flufl.bounce
     "bounce-mixed-with-delivery-status.eml": "bounce",  # body: a delivery-status part
+    "bounce-eai-system-utf8-headers.eml": "bounce",  # raw UTF-8 headers: body, flufl.bounce
     "bounce-subject-en.eml": "bounce-subject",  # "Delivery Failure"
     "bounce-subject-fr.eml": "bounce-subject",  # "Non remis :"
     "bounce-subject-de.eml": "bounce-subject",  # "Unzustellbar:"
@@ -68,6 +70,7 @@ BOUNCED: dict[str, set[str]] = {
     "bounce-qmail-failure-notice.eml": {"r.okafor@example.net"},
     "bounce-yahoo.eml": {"m.ferreira@yahoo.example"},
     "bounce-mixed-with-delivery-status.eml": {"t.haugen@example.com"},
+    "bounce-eai-system-utf8-headers.eml": {"k.ito@example.jp"},
     "human-forwarded-bounce.eml": set(),
     "autoreply-apple-vacation.eml": set(),
 }
@@ -113,6 +116,16 @@ def test_headers_with_raw_utf8_are_decoded_for_the_envelope() -> None:
     assert env.from_email == "postmaster@例子.广告" and env.from_name == "système"
     assert env.subject == "réponse automatique : x"
     assert machine_reason(env, CONDUCT) == "bounce"  # postmaster, whatever the domain
+
+
+def test_detectors_log_neither_tracebacks_nor_chatter(caplog: pytest.LogCaptureFixture) -> None:
+    """flufl.bounce logs every detector it runs (INFO) and a failing one's traceback."""
+    caplog.set_level(logging.DEBUG)
+    bounced_recipients(b"To: x@example.org\nSubject: no From header\n\nhello\n")
+    bounced_recipients((DATA / "bounce-qmail-failure-notice.eml").read_bytes())
+    records = [r for r in caplog.records if r.name.startswith("flufl")]
+    assert all(r.levelno >= logging.WARNING and r.exc_info is None for r in records)
+    assert not any("@" in r.getMessage() for r in records)
 
 
 def test_auto_submitted_no_with_a_comment_is_a_person() -> None:

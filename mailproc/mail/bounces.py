@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
 from email.policy import compat32
+from itertools import islice
 
+from mailproc.mail.charsets import header_text
 from mailproc.model.parsed import normalise_email
 
 # Subjects a bounce starts with (after whitespace is collapsed and case folded). Only the
@@ -128,11 +130,29 @@ def _parts(msg: Message) -> Iterator[Message]:
 
 
 def _failures(msg: Message) -> tuple[frozenset[bytes], frozenset[bytes]]:
-    """flufl.bounce's temporary and permanent failures (imported on first use)."""
+    """flufl.bounce's temporary and permanent failures (imported on first use).
+
+    Its detectors run in turn and the first that raises ends the scan; one of them calls
+    `.lower()` on the From header, which the stdlib gives as a `Header` object when it holds
+    raw UTF-8 (an EAI mail system's bounce). Headers are given to it as text.
+    """
     from flufl.bounce import all_failures
 
     _quiet_detectors()
-    return all_failures(msg)
+    return all_failures(_text_headers(msg))
+
+
+def _text_headers(msg: Message) -> Message:
+    """The message with raw 8-bit header values decoded to text, in every part (in place)."""
+    for part in islice(msg.walk(), MAX_PARTS):
+        items = list(part.raw_items())
+        if all(str(value).isascii() for _name, value in items):
+            continue
+        for name in dict.fromkeys(name for name, _value in items):
+            del part[name]
+        for name, value in items:
+            part[name] = header_text(str(value))
+    return msg
 
 
 class _WarningsWithoutTraceback(logging.Filter):
