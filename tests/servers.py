@@ -385,6 +385,7 @@ class RecordedMail:
     data: bytes
     login: str | None = None  # the AUTH user, when the client authenticated
     connection: int = 0  # which SMTP connection carried it (1, 2, … in order of opening)
+    mail_options: tuple[str, ...] = ()  # MAIL FROM parameters, e.g. SMTPUTF8
 
     @property
     def message(self) -> EmailMessage:
@@ -442,7 +443,8 @@ class _Recorder:
             self.carried[number] += 1
             self.received.append(RecordedMail(
                 envelope.mail_from, tuple(envelope.rcpt_tos),
-                bytes(envelope.original_content or envelope.content), login, number))
+                bytes(envelope.original_content or envelope.content), login, number,
+                tuple(envelope.mail_options)))
             self.cond.notify_all()
         return "250 OK queued"
 
@@ -474,8 +476,9 @@ class SmtpServer:
 
     def __init__(self, *, tls: str = "plain", cert: CertPair | None = None,
                  credentials: tuple[str, str] | None = None,
-                 oauth2_tokens: set[str] | None = None) -> None:
-        """`oauth2_tokens`: offer AUTH XOAUTH2 (and require AUTH) accepting these tokens."""
+                 oauth2_tokens: set[str] | None = None, smtputf8: bool = False) -> None:
+        """`oauth2_tokens`: offer AUTH XOAUTH2 (and require AUTH) accepting these tokens;
+        `smtputf8`: announce SMTPUTF8 (RFC 6531) and take UTF-8 addresses."""
         if tls != "plain" and cert is None:
             raise ValueError("TLS needs a certificate")
         self.host = LOOPBACK
@@ -483,6 +486,7 @@ class SmtpServer:
         self.tls = tls
         self.cert = cert
         self.credentials = credentials
+        self.smtputf8 = smtputf8
         self._recorder = _Recorder() if oauth2_tokens is None else _OAuthRecorder(
             accepted=oauth2_tokens)
         self._controller: Controller | None = None
@@ -497,7 +501,7 @@ class SmtpServer:
         """Listen (again) on this server's port."""
         if self._controller is not None:
             return
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": self.smtputf8}
         if self.credentials is not None or isinstance(self._recorder, _OAuthRecorder):
             kwargs.update(authenticator=self._authenticate, auth_required=True,
                           auth_require_tls=self.tls != "plain")

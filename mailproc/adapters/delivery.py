@@ -28,6 +28,16 @@ class LaneRefused(DeliveryError):
     mail goes back to the queue untouched and this lane rests until the next flush."""
 
 
+def wire_bytes(mail: Outgoing) -> bytes:
+    """The bytes of a queued mail. Its text is UTF-8; a mail queued before raw header bytes
+    were decoded can hold them as the stdlib's escapes, which become those bytes again (a
+    mail that cannot be written at all must never stop the flush it is in)."""
+    try:
+        return mail.raw.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return mail.raw.encode("utf-8", "replace")
+
+
 class Lane(Protocol):
     async def deliver(self, mail: Outgoing) -> None: ...
 
@@ -54,7 +64,7 @@ class FileDelivery:
         name = f"{stamp}-{mail.purpose}-{mail.id.split('@')[0]}.eml"
         tmp = self.directory / f".{name}.tmp"
         try:  # made durable for the whole group by `sync` before the queue forgets them
-            tmp.write_bytes(mail.raw.encode("utf-8"))
+            tmp.write_bytes(wire_bytes(mail))
             os.replace(tmp, self.directory / name)
         except OSError as exc:
             raise DeliveryError(f"cannot write outbox file: {exc.strerror}") from exc

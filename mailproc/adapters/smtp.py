@@ -7,6 +7,12 @@ flush uses up to `connections` lanes at once: the round trips of one (MAIL, RCPT
 those of the others. TLS is always explicit: aiosmtplib's default (`start_tls=None`) silently
 sends in clear to a server without STARTTLS. Refused recipients come back in aiosmtplib's
 result without an exception: checked.
+
+A mail to an internationalised address (`jörg@müller.de`, written in UTF-8 by
+`mail.compose`) is sent with SMTPUTF8 (RFC 6531); a server that does not offer it cannot
+carry that mail at all, and the mail fails with the recipient it is for (by position, never
+by address: the error is logged and shown to the admin), is kept and retried, and nothing
+else in the flush is held up.
 """
 
 from __future__ import annotations
@@ -17,7 +23,13 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import aiosmtplib
 
-from mailproc.adapters.delivery import DeliveryError, Lane, LaneRefused, ServerUnreachable
+from mailproc.adapters.delivery import (
+    DeliveryError,
+    Lane,
+    LaneRefused,
+    ServerUnreachable,
+    wire_bytes,
+)
 from mailproc.adapters.oauth import TokenError, read_access_token, redact
 from mailproc.config.settings import SmtpConfig, TlsMode
 from mailproc.model.records import Outgoing
@@ -106,9 +118,15 @@ class SmtpLane:
 
     async def _send(self, mail: Outgoing) -> None:
         client = await self._connection()
+        data = wire_bytes(mail)
+        options = mail_options(mail)
         try:
-            errors, _reply = await client.sendmail(mail.mail_from, mail.recipients,
-                                                   mail.raw.encode("utf-8"))
+            errors, _reply = await client.sendmail(mail.mail_from, mail.recipients, data,
+                                                   mail_options=options)
+        except aiosmtplib.SMTPNotSupported as exc:  # before MAIL FROM: the session is intact
+            raise DeliveryError(_needs_smtputf8(mail)) from exc
+        except ValueError as exc:  # an address aiosmtplib will not put on the wire
+            raise DeliveryError(f"address not sendable: {type(exc).__name__}") from exc
         except CONNECTION_ERRORS as exc:
             await self.close()
             raise _Disconnected(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
@@ -142,6 +160,31 @@ class SmtpLane:
                 await client.quit()
         except (aiosmtplib.SMTPException, *CONNECTION_ERRORS):
             client.close()
+
+
+def mail_options(mail: Outgoing) -> list[str]:
+    """MAIL FROM options: SMTPUTF8 (with BODY=8BITMIME, which every SMTPUTF8 server offers,
+    RFC 6531 3.1) when an envelope address or a header is not ASCII; none for 7-bit mail."""
+    head = mail.raw.partition("\r\n\r\n")[0]
+    if mail.mail_from.isascii() and all(r.isascii() for r in mail.recipients) \
+            and head.isascii():
+        return []
+    return ["SMTPUTF8", "BODY=8BITMIME"]
+
+
+def _needs_smtputf8(mail: Outgoing) -> str:
+    """Which recipient needs SMTPUTF8, by position (the error is logged: no addresses)."""
+    count = len(mail.recipients)
+    which = [str(n) for n, r in enumerate(mail.recipients, 1) if not r.isascii()]
+    if which:
+        whom = f"recipient {', '.join(which)} of {count}"
+        what = "an internationalised address"
+    elif not mail.mail_from.isascii():
+        whom, what = f"all {count} recipients", "an internationalised sender address"
+    else:
+        whom, what = f"all {count} recipients", "internationalised headers"
+    return (f"not sent to {whom}: {what} needs SMTPUTF8, which the SMTP server does not "
+            "offer")
 
 
 def _refused(codes: Iterable[int]) -> DeliveryError:

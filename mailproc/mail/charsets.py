@@ -46,6 +46,7 @@ _SUPERSETS: dict[str, tuple[str, ...]] = {
 # Text codecs Python accepts that no mail should ever be decoded with.
 _REFUSED = frozenset({"unicode-escape", "raw-unicode-escape", "undefined", "idna", "punycode"})
 _MAX_WORDS_VALUE = 16 * 1024  # the stdlib decoder is quadratic in the number of encoded words
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r|\n")
 _META_CHARSET = re.compile(
     rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})", re.I
@@ -78,7 +79,7 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
         except UnicodeError:
             continue
     text, used = _fallback(data)
-    label = (charset or "none").strip().strip("\"'")[:40].lower()
+    label = _printable((charset or "none").strip().strip("\"'")[:40].lower())
     problem = "unknown" if names is None else "does not fit the bytes"
     return text, f"charset {label!r} {problem}, decoded as {used}"
 
@@ -122,12 +123,58 @@ def decode_header_value(
         defects.append(f"{name[:40]}: too long to decode encoded words")
     elif words and "=?" in value:
         value = _decode_words(value, defects, name)
-    return value.strip()
+    return _one_line(value).strip()
+
+
+def header_text(raw: str) -> str:
+    """A header value as the stdlib parser keeps it, unfolded, with raw 8-bit bytes decoded
+    (encoded words are left as they are): never a lone surrogate, never raises."""
+    return decode_header_value(raw, None, [], "", words=False)
+
+
+def decode_words(value: str, defects: list[str], name: str) -> str:
+    """RFC 2047 encoded words of a value whose raw bytes are decoded already."""
+    if "=?" not in value:
+        return value.strip()
+    if len(value) > _MAX_WORDS_VALUE:
+        defects.append(f"{name[:40]}: too long to decode encoded words")
+        return value.strip()
+    return _one_line(_decode_words(value, defects, name)).strip()
+
+
+def _one_line(text: str) -> str:
+    """A line break decoded from a header (RFC 2047 words can carry CR and LF; raw bytes can
+    be NEL or a line separator) is read as a space: a header value is one line wherever it
+    goes next (our replies, a scrubbed copy)."""
+    lines = text.splitlines()
+    return " ".join(lines) if len(lines) > 1 or text[-1:] in _BREAKS else text
+
+
+_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def _printable(label: str) -> str:
+    """A charset label fit for a defect string (its raw bytes could be anything)."""
+    return label.encode("ascii", "replace").decode("ascii")
+
+
+def _has_escapes(value: str) -> bool:
+    """Whether `value` holds raw bytes as the stdlib parser keeps them (lone surrogates)."""
+    return _SURROGATE.search(value) is not None
 
 
 def _decode_8bit(value: str, hint: str | None, defects: list[str], name: str) -> str:
-    """Raw bytes in a header (RFC 6532 allows UTF-8; legacy mailers send their own charset)."""
-    data = value.encode("ascii", "surrogateescape")
+    """Raw bytes in a header (RFC 6532 allows UTF-8; legacy mailers send their own charset).
+
+    The stdlib parser keeps each byte over 127 as a lone surrogate; text without any is decoded
+    already (a value read twice, or built from a str) and is returned as it is.
+    """
+    if not _has_escapes(value):
+        return value
+    try:
+        data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no parser makes from bytes: only "?" can stand in
+        data = value.encode("utf-8", "replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

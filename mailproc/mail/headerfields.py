@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 
 from mailparser.dates import parse_mail_date
 from mailparser.utils import get_addresses
@@ -24,7 +24,11 @@ def _mailboxes(raw: str, hint: str | None, defects: list[str], name: str) -> lis
     """Addresses of one header by mail-parser; encoded words it leaves in quotes are decoded."""
     value = decode_header_value(raw, hint, defects, name, words=False)
     found: list[dict[str, str]] = []
-    pairs = get_addresses(value, defects=found, decode_names=True)
+    try:
+        pairs = get_addresses(value, defects=found, decode_names=True)
+    except Exception as exc:  # mail-parser has raised on a broken encoded word (base64)
+        defects.append(f"{name}: unparseable ({type(exc).__name__}), read leniently")
+        pairs = [(n, e) for n, e in getaddresses([value]) if "@" in e]
     defects.extend(f"{name}: {d.get('reason', 'unparseable')}" for d in found)
     out = []
     for display, email in pairs:

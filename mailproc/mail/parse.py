@@ -15,7 +15,12 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import collapse_rfc2231_value
 
-from mailproc.mail.charsets import decode_bytes, decode_header_value, html_meta_charset
+from mailproc.mail.charsets import (
+    decode_bytes,
+    decode_header_value,
+    decode_words,
+    html_meta_charset,
+)
 from mailproc.mail.headerfields import addresses, date, message_id, message_ids, sender
 from mailproc.mail.htmltext import html_to_text
 from mailproc.model.parsed import ParsedAttachment, ParsedMessage
@@ -251,11 +256,12 @@ def _parse(raw: bytes) -> ParsedMessage:
     w = _Walk(linesep="\r\n" if b"\r\n" in raw[:4096] else "\n")
     _visit(msg, w, 0, True)
     defects = w.defects
-    raw_items = [(name, str(value)) for name, value in msg.raw_items()]
-    headers = tuple(
-        (name, decode_header_value(value, w.charset, defects, name.lower()))
-        for name, value in raw_items
-    )
+    # Raw 8-bit bytes decoded once, here (the body's charset is the hint): every later reader,
+    # message ids and dates included, gets text, never the parser's surrogate escapes.
+    raw_items = [(name, decode_header_value(str(value), w.charset, defects, name.lower(),
+                                            words=False)) for name, value in msg.raw_items()]
+    headers = tuple((name, decode_words(value, defects, name.lower()))
+                    for name, value in raw_items)
     first: dict[str, str] = {}
     for name, value in raw_items:
         first.setdefault(name.lower(), value)

@@ -16,15 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailproc.adapters.mailbox import RawMessage
-from mailproc.mail.machine import Envelope, machine_reason
-from mailproc.model.parsed import ParsedMessage, ReportFields, normalise_email
+from mailproc.mail.machine import Envelope, machine_reason, read_envelope
+from mailproc.model.parsed import ParsedMessage, ReportFields
 from mailproc.reading.detect import UNKNOWN, Detection
 from mailproc.store.files import archive_path, sha256_hex, sync_filesystem, write_once
 
@@ -72,15 +69,7 @@ class Prepared:
 
 def envelope_of(raw: bytes) -> tuple[Envelope, str | None]:
     """Headers only (fast, lenient), for machine-mail checks and de-duplication."""
-    head = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    from_values = head.get_all("From") or []
-    from_email = normalise_email(parseaddr(str(from_values[0]))[1]) if from_values else ""
-
-    def get(name: str) -> list[str]:
-        return [str(v) for v in head.get_all(name) or []]
-
-    mid = (head.get("Message-ID") or "").strip().strip("<>").strip() or None
-    return Envelope(get, head.get_content_type().lower(), from_email), mid
+    return read_envelope(raw)
 
 
 def needs_translation(language: str, text: str, committee_languages: Sequence[str]) -> bool:
