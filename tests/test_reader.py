@@ -437,6 +437,7 @@ def test_the_console_script_collects_garbage_again_once_the_daemon_has_started(
     (["--config=run.yaml", "run"], "run"),
     (["show", "run"], "show"),
     (["--config", "run", "cases", "--json"], "cases"),
+    (["--now", "+3d", "run", "--once"], "run"),
     (["--help"], None),
 ])
 def test_the_console_script_forks_and_pauses_collection_only_for_run(

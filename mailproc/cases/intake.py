@@ -9,7 +9,6 @@ when no translation is at hand, English at once. The committee notice carries no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from mailproc.cases.codenames import new_code_name
 from mailproc.cases.identity import identifiers, matches_member
@@ -26,6 +25,7 @@ from mailproc.cases.workflow import (
     thread_root,
 )
 from mailproc.config.settings import Member
+from mailproc.deadlines.clocks import pending
 from mailproc.mail.compose import MailSpec
 from mailproc.mail.machine import is_no_reply_sender
 from mailproc.mail.templates import Rendered
@@ -101,6 +101,7 @@ def open_case(inbound: Inbound, gathered: Gathered, state: StateView,
         case.cleared.append(gathered.taker)
         case.disclosed.append(gathered.taker)
     case.identifiers = identifiers(case, ctx.pepper)
+    case.deadlines = dict(pending(case, config))  # as `show` computes them when asked
     if case.reporter.email:
         case.reporter_hash = sender_hash(case.reporter.email, ctx.pepper)
     d = Decision(inbound.key, inbound.sha256, msg.message_id, Outcome.REPORT, Folder.PROCESSED,
@@ -133,7 +134,7 @@ def open_case(inbound: Inbound, gathered: Gathered, state: StateView,
 
 def _new_case(case_id: str, inbound: Inbound, g: Gathered, state: StateView,
               ctx: Context) -> Case:
-    msg, f, config = inbound.message, g.fields, ctx.config
+    msg, f = inbound.message, g.fields
     anonymous = f.anonymous
     sender = msg.from_
     reporter = Reporter(
@@ -143,11 +144,6 @@ def _new_case(case_id: str, inbound: Inbound, g: Gathered, state: StateView,
         contact=None if anonymous else f.contact)
     urgent = f.urgent
     status = CaseStatus.ESCROWED if f.escrow else CaseStatus.NEW
-    deadlines: dict[str, datetime | None] = {
-        "acknowledge": ctx.now + timedelta(hours=config.timeline.acknowledge_hours),
-        "reporter_update": ctx.now + timedelta(days=config.timeline.follow_up_days),
-        "decision": ctx.now + timedelta(days=config.timeline.follow_up_days),
-    }
     return Case(
         escrow_periods=[[ctx.now, None]] if f.escrow else [],
         id=case_id, code_name=new_code_name(ctx.rng, state.code_name_taken), status=status,
@@ -165,7 +161,7 @@ def _new_case(case_id: str, inbound: Inbound, g: Gathered, state: StateView,
         attachments=list(g.attachments),
         triage=Triage(priority="P1" if urgent else "P3", urgent=urgent,
                       urgent_reasons=list(f.urgent_reasons), signals=list(f.signals)),
-        escrow=f.escrow, deadlines=deadlines, source_sha256=inbound.sha256)
+        escrow=f.escrow, source_sha256=inbound.sha256)
 
 
 def _diary(d: Decision, kind: str, detail: str, sha: str | None = None,

@@ -9,8 +9,16 @@ report away.
 
 from __future__ import annotations
 
-from mailproc.cases.workflow import Context, Decision, Inbound, outgoing_mail
+from mailproc.cases.workflow import (
+    Context,
+    Decision,
+    Inbound,
+    StateView,
+    outgoing_mail,
+    sender_hash,
+)
 from mailproc.mail.compose import MailSpec
+from mailproc.mail.machine import is_no_reply_sender
 from mailproc.model.parsed import Address, Folder, Outcome, ParsedMessage
 from mailproc.model.records import Case, Outgoing
 from mailproc.triage.evaluate import TriageDecision, TriageInput
@@ -27,7 +35,7 @@ def triage_input(msg: ParsedMessage, size: int, language: str,
 
 
 def rule_outcome(inbound: Inbound, raw: bytes, tri: TriageDecision, language: str,
-                 ctx: Context) -> Decision | None:
+                 ctx: Context, state: StateView) -> Decision | None:
     """A Decision when a rule routes or drops the message; None when it stays a report."""
     msg = inbound.message
     if tri.drop is not None:
@@ -41,9 +49,24 @@ def rule_outcome(inbound: Inbound, raw: bytes, tri: TriageDecision, language: st
     d.routed = {"key": inbound.key, "domain": domain, "subject": msg.subject,
                 "rule": tri.rule or "", "route": tri.route_name or tri.route or ""}
     d.outgoing.append(_forward(inbound, raw, tri, ctx))
-    if tri.reply_to_sender and msg.from_ is not None:
+    if tri.reply_to_sender and msg.from_ is not None and _may_answer(d, msg.from_.email,
+                                                                     ctx, state):
         d.outgoing.append(_reply(inbound, tri, language, ctx))
     return d
+
+
+def _may_answer(d: Decision, email: str, ctx: Context, state: StateView) -> bool:
+    """The "we passed this on" reply obeys the acknowledgement's guards: never to a no-reply
+    address, and at most `limits.acks_per_sender_per_day` answers a day to one sender (an
+    autoresponder that a routing rule catches must not start a loop)."""
+    if is_no_reply_sender(email):
+        return False
+    hashed = sender_hash(email, ctx.pepper)
+    if state.acks_on(hashed, ctx.now.date().isoformat()) >= \
+            ctx.config.limits.acks_per_sender_per_day:
+        return False
+    d.ack_to = hashed
+    return True
 
 
 def _forward(inbound: Inbound, raw: bytes, tri: TriageDecision, ctx: Context) -> Outgoing:

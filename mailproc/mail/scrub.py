@@ -1,13 +1,16 @@
 """Anonymous reports: remove the reporter's name and address from the case and the raw copy.
 
-The archived raw message is replaced by a rebuilt one that keeps the subject, date, Message-ID,
-the text and the attachments, and drops every header that can carry identity (From, Sender,
-Reply-To, Return-Path, Received, DKIM/ARC signatures, Authentication-Results, X-Originating-IP…).
-Occurrences of the address and the display name in the text become "[anonymous]".
+The archived raw message is replaced by a rebuilt one that keeps the subject, date, the text
+and the attachments, and drops every header that can carry identity (From, Sender, Reply-To,
+Return-Path, Received, DKIM/ARC signatures, Authentication-Results, X-Originating-IP…). The
+Message-ID becomes a hash of the original (its domain can name the reporter's mail system);
+occurrences of the address and the display name in the text become "[anonymous]". An
+internationalised report is written as UTF-8 (RFC 6532), as it came.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from email.message import EmailMessage
 from email.policy import default
@@ -46,7 +49,8 @@ def scrub_case(case: Case, sender: Address | None) -> Case:
 
 def scrub_raw(msg: ParsedMessage) -> bytes:
     """A rebuilt raw message without identifying headers or the sender's name and address."""
-    out = EmailMessage(policy=default)
+    wide = any(not a.email.isascii() for a in msg.to[:1])
+    out = EmailMessage(policy=default.clone(utf8=True) if wide else default)
     out["From"] = f"{PLACEHOLDER} <anonymous@invalid>"
     for addr in msg.to:
         out["To"] = str(addr)
@@ -55,7 +59,8 @@ def scrub_raw(msg: ParsedMessage) -> bytes:
     if msg.date is not None:
         out["Date"] = format_datetime(msg.date)
     if msg.message_id:
-        out["Message-ID"] = f"<{msg.message_id}>"
+        digest = hashlib.sha256(msg.message_id.encode("utf-8", "replace")).hexdigest()[:32]
+        out["Message-ID"] = f"<{digest}@anonymous.invalid>"
     out["X-Mailproc-Scrubbed"] = "anonymous report: identifying headers removed"
     out.set_content(scrub_text(msg.text, msg.from_))
     for att in msg.attachments:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from mailproc.adapters.mailbox import Backoff, MailboxError, MailSource, RawMessage
 from mailproc.adapters.outbox import FlushResult, flush_outbox
+from mailproc.deadlines.clocks import TICK
 from mailproc.model.parsed import Folder
 from mailproc.service.app import App
 from mailproc.service.batch import Handled
@@ -44,7 +45,8 @@ WAIT_SLICE = 2.0  # seconds; bounds how long a stop request waits for the mailbo
 RULES_WATCH_SECONDS = 2.0  # how often the rules file is checked for edits
 FIRST_BATCH = 20  # messages in the first fetch after the inbox was empty (see _batch)
 FINAL_FLUSH_SECONDS = 5.0  # on SIGTERM the outbox gets one bounded attempt (exit within 10 s)
-DEADLINE_TICK_SECONDS = 60.0  # what is due is derived from case state at each tick
+DEADLINE_TICK_SECONDS = TICK.total_seconds()  # what is due is derived from case state; the
+# SLA allowance (`deadlines.clocks.TICK`) is the same tick
 
 
 class Daemon:

@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 
 QUIET = ("urllib3", "requests", "imapclient", "mail-parser", "mailparser", "apscheduler",
-         "aiosmtplib", "asyncio")
+         "aiosmtplib", "asyncio", "flufl.bounce")
 
 
 class JsonFormatter(logging.Formatter):

@@ -204,7 +204,7 @@ class Pipeline:
             facts = triage_input(msg, len(raw), detection.language,
                                  translation.text if translation else None)
             triage = self.last_triage = evaluate(self.rules, facts)
-            ruled = rule_outcome(inbound, raw, triage, detection.language, ctx)
+            ruled = rule_outcome(inbound, raw, triage, detection.language, ctx, view)
             if ruled is not None:
                 return ruled
         gathered = self.reports.gather(msg, detection, triage, prep.fields, translated)

@@ -150,10 +150,11 @@ def fork_early(argv: Sequence[str]) -> None:
 
 def command_of(argv: Sequence[str]) -> str | None:
     """The subcommand of a `mailproc` command line (`--config X` and options skipped), without
-    importing the argument parser: `mailproc --config run.yaml show run` is `show`."""
+    importing the argument parser: `mailproc --config run.yaml show run` is `show`, and
+    `mailproc --now +3d run` is `run`."""
     args = iter(argv)
     for arg in args:
-        if arg == "--config":
+        if arg in ("--config", "--now"):  # options that take the next word as their value
             next(args, None)
         elif not arg.startswith("-"):
             return arg
