@@ -410,3 +410,51 @@ def test_a_member_whose_mail_fails_verification_is_told_once_a_day(tmp_path: Pat
     assert len(warned) == 1 and "#token" in box.text(warned[0])
     assert "sam@example.net" not in box.text(warned[0]) and "COC-" not in box.text(warned[0])
     assert show(box.config, "COC-2026-0001")["cleared"] == []
+
+
+def _dsn(original: bytes, recipient: str) -> bytes:
+    """A delivery status notification as Postfix writes it, quoting our mail's headers."""
+    head = original.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    return (b"From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"
+            b"To: conduct@example.org\nSubject: Undelivered Mail Returned to Sender\n"
+            b"Message-ID: <dsn." + recipient.encode() + b"@mx.example.net>\n"
+            b"Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+            b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+            b"--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
+            b"<" + recipient.encode() + b">: host said: 550 5.1.1 User unknown\n\n"
+            b"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net"
+            b"\n\nFinal-Recipient: rfc822; " + recipient.encode() + b"\nAction: failed\n"
+            b"Status: 5.1.1\n\n--B\nContent-Type: text/rfc822-headers\n\n" + head +
+            b"\n\n--B--\n")
+
+
+def test_our_own_mail_bouncing_is_linked_to_its_case_and_told(tmp_path: Path) -> None:
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    box.send(mail("sam@example.net", "Report", EN_REPORT))
+    box.run()
+    notice = box.sent("alice@example.org", "New report")[0]
+    box.member("alice", "#clear", notice)
+    box.run()
+    ack = next((tmp_path / "var" / "outbox").glob("*ack*.eml")).read_bytes()
+    box.send(_dsn(ack, "sam@example.net"))
+    lines = box.run()
+    assert [r[0] for r in lines] == ["dropped"] and lines[0][1] == "COC-2026-0001"
+    assert show(box.config, "COC-2026-0001")["unreachable"] == ["sam@example.net"]
+    told = [box.text(m) for m in box.sent("alice@example.org", "update")
+            if "came back undelivered" in box.text(m)]
+    assert len(told) == 1 and "cannot be reached" in told[0]
+    assert not box.sent("MAILER-DAEMON@mx.example.net")  # a bounce is never answered
+    box.member("alice", "#reply Are you safe?", notice)
+    box.run()
+    assert any("will probably not reach them" in box.text(m)
+               for m in box.sent("alice@example.org", "your commands"))
+    # A member's notice bouncing goes to the chair (Alice) and the admin, not the members.
+    notice_raw = next(p for p in sorted((tmp_path / "var" / "outbox").glob("*.eml"))
+                      if b"To: Chen Wei <chen@example.org>" in p.read_bytes()).read_bytes()
+    box.send(_dsn(notice_raw, "chen@example.org"))
+    box.run()
+    assert any("Chen Wei" in box.text(m) for m in box.sent("admin@example.org", ""))
+    assert any("Chen Wei" in box.text(m) and "undelivered" in box.text(m)
+               for m in box.sent("alice@example.org", "update"))

@@ -235,6 +235,9 @@ def _reply(s: Session, args: str) -> str:
     s.replies.append(args.strip())
     case.events["last-reporter-update"] = s.ctx.now  # a personal answer counts as an update
     s.diary("reply", f"message to the reporter queued ({len(args.strip())} characters)")
+    if normalise_email(case.reporter.email) in case.unreachable:
+        return "queued for the reporter, but earlier mail to their address came back " \
+               "undelivered: this will probably not reach them either"
     return "sent to the reporter from the conduct address (your name is not shown)"
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from mailproc.adapters.mailbox import RawMessage
 from mailproc.adapters.translation import GuardedTranslator
+from mailproc.cases.bounces import bounced, our_message_ids
 from mailproc.cases.followups import FollowupFacts, followup, mentioned
 from mailproc.cases.intake import ack_translation_source, attach_ack, open_case, translation_arrived
 from mailproc.cases.offboarding import offboard, removed_member
@@ -164,7 +165,10 @@ class Pipeline:
                              related_case=earlier.case_id)
             return again, earlier.key
         if prep.machine is not None:
-            return dropped(raw.key, sha, mid, prep.machine), None
+            decision = dropped(raw.key, sha, mid, prep.machine)
+            if prep.machine.startswith("bounce"):
+                self._our_bounce(decision, raw.data, view, ctx)
+            return decision, None
         msg = prep.message
         if msg is None:
             return quarantined(raw.key, sha, mid, f"unparseable: {prep.unparseable}", ctx), None
@@ -182,6 +186,17 @@ class Pipeline:
             if via is not None:
                 return followup(inbound, case, self._followup_facts(prep, case, via), ctx), None
         return self._report(inbound, raw.data, view, ctx, prep, mentions=case), None
+
+    def _our_bounce(self, d: Decision, raw: bytes, view: BatchView, ctx: Context) -> None:
+        """A delivery failure of our own mail: linked to its case and recipient."""
+        for mid in our_message_ids(raw):
+            case_id = view.case_for_message(mid)
+            case = view.get_case(case_id) if case_id else None
+            if case is not None:
+                from mailproc.mail.bounces import bounced_recipients
+
+                bounced(d, case, bounced_recipients(raw), ctx)
+                return
 
     def _followup_facts(self, prep: Prepared, case: Case, via: str) -> FollowupFacts:
         """A follow-up's translation and what it says of danger (read like a report)."""
