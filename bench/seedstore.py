@@ -166,7 +166,7 @@ def _wipe(data_dir: Path) -> None:
     import shutil
 
     shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
+    data_dir.mkdir(parents=True, mode=0o700)  # mailproc refuses a data directory others can read
 
 
 def summary(data_dir: Path) -> dict[str, int]:

@@ -16,7 +16,7 @@ from mailproc.deadlines.clocks import Due, deadlines, pending, sla
 from mailproc.deadlines.due import digest_context, digest_due, due, mail_context, statement_context
 from mailproc.mail.templates import SAMPLE_CONTEXTS, Renderer
 from mailproc.model.parsed import CaseStatus
-from mailproc.model.records import Case, Motion, Owners, Reporter
+from mailproc.model.records import Case, Followup, Motion, Owners, Reporter
 from mailproc.service.health import overdue
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -300,6 +300,8 @@ def test_sla_records_met_and_missed() -> None:
 def test_digest_lists_cases_notices_overdue_and_routed_mail() -> None:
     now = T0 + timedelta(days=8)
     mine = handled(sent={"reporter-update:1": T0 + timedelta(days=7)})
+    mine.followups = [Followup(at=now - timedelta(days=3), sha256="a", text="older"),
+                      Followup(at=now - timedelta(hours=5), sha256="b", text="HE IS HERE")]
     unanswered = new_case("COC-2026-0002", received_at=T0 + timedelta(days=7))
     conflicted = new_case("COC-2026-0003", conflicts=[ALICE])
     closed = new_case("COC-2026-0004", status=CaseStatus.CLOSED, closed_at=T0)
@@ -310,7 +312,8 @@ def test_digest_lists_cases_notices_overdue_and_routed_mail() -> None:
     assert ctx["cleared"] == [{"id": "COC-2026-0001", "code_name": "amber falcon",
                                "status": "investigating",
                                "next_deadline": "status update to the reporter",
-                               "next_deadline_at": "2026-03-16 10:00 CET"}]
+                               "next_deadline_at": "2026-03-16 10:00 CET",
+                               "reporter_wrote": 1}]
     assert ctx["notices"] == [{"id": "COC-2026-0002", "code_name": "amber falcon",
                                "received_at": "2026-03-09 10:00 CET"}]
     assert ctx["overdue"] == [{"id": "COC-2026-0001", "code_name": "amber falcon",
@@ -320,6 +323,7 @@ def test_digest_lists_cases_notices_overdue_and_routed_mail() -> None:
     assert "Sam" not in str(ctx) and REPORTER_EMAIL not in str(ctx)
     body = Renderer(TEMPLATES).render("digest", "en", ctx).body
     assert "#reclaim k7" in body and "COC-2026-0003" not in body
+    assert "the reporter wrote 1 message in the last day" in body and "HE IS HERE" not in body
 
 
 def test_digest_is_none_when_there_is_nothing_to_say() -> None:

@@ -61,7 +61,10 @@ def _cleared_row(case: Case, cfg: Config, now: datetime) -> dict[str, object]:
     ahead = sorted((at, name) for name, at in pending(case, cfg).items() if at >= now)
     row: dict[str, object] = {"id": case.id, "code_name": case.code_name,
                               "status": case.status.value,
-                              "next_deadline": "", "next_deadline_at": ""}
+                              "next_deadline": "", "next_deadline_at": "",
+                              # relayed at once when they came; counted again here
+                              "reporter_wrote": sum(f.at > now - timedelta(days=1)
+                                                    for f in case.followups)}
     if ahead:
         row["next_deadline"] = LABELS[ahead[0][1]]
         row["next_deadline_at"] = when(ahead[0][0], cfg)

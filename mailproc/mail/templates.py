@@ -494,7 +494,7 @@ SAMPLE_CONTEXTS.update({
         "member_name": "Alice Moreno", "date": "2026-03-15",
         "cleared": [{"id": "COC-2026-0007", "code_name": "amber falcon",
                      "status": "investigating", "next_deadline": "decision",
-                     "next_deadline_at": "2026-03-21 09:30 UTC"}],
+                     "next_deadline_at": "2026-03-21 09:30 UTC", "reporter_wrote": 2}],
         "notices": [{"id": "COC-2026-0008", "code_name": "quiet harbour",
                      "received_at": "2026-03-15 07:10 UTC"}],
         "overdue": [{"id": "COC-2026-0007", "code_name": "amber falcon",
