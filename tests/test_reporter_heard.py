@@ -458,3 +458,39 @@ def test_our_own_mail_bouncing_is_linked_to_its_case_and_told(tmp_path: Path) ->
     assert any("Chen Wei" in box.text(m) for m in box.sent("admin@example.org", ""))
     assert any("Chen Wei" in box.text(m) and "undelivered" in box.text(m)
                for m in box.sent("alice@example.org", "update"))
+
+
+def test_names_match_across_middle_names_accents_and_script_and_initials_only_maybe() -> None:
+    from mailproc.cases.identity import identifiers, same_person
+    from mailproc.model.records import Case, ReportedPerson
+
+    def case(name: str) -> Case:
+        made = Case(id=f"COC-2026-{len(name):04d}", code_name="x", received_at=__import__(
+            "datetime").datetime(2026, 1, 1), reported=[ReportedPerson(name=name)])
+        made.identifiers = identifiers(made, b"pepper")
+        return made
+
+    paul = case("Paul Novak")
+    assert same_person(paul, case("Paul Andrew Novak")) is True
+    assert same_person(paul, case("PAUL NOVÁK")) is True
+    assert same_person(case("Pavel Novak"), case("Павел Новак")) is True
+    assert same_person(paul, case("P. Novak")) is None  # possibly: the committee judges
+    assert same_person(paul, case("Paula Novak")) is None
+    assert same_person(paul, case("Rex Stone")) is False
+
+
+def test_a_possible_escrow_match_is_shown_as_possible_and_asks_nobody(tmp_path: Path) -> None:
+    from test_committee_more import ESCROW, Box
+
+    box = Box(tmp_path)
+    box.send(mail("first@example.net", "Report", ESCROW))  # about Dan Brook (@dbrook)
+    box.run()
+    box.member("alice", "#clear", box.sent("alice@example.org", "New report")[0])
+    box.run()
+    box.send(mail("second@example.net", "Report", "D. Brook made comments about my body at "
+                  "the sprint.\n\nReported person: D. Brook"))
+    box.run()
+    assert not box.sent("first@example.net", "May we act")
+    assert show(box.config, "COC-2026-0001")["status"] == "escrowed"
+    assert any("may be the same person" in " ".join(box.text(m).split())
+               for m in box.sent("alice@example.org", "update"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mailproc.cases.commands import COMMANDS, CommandError, MemberMail, Session, Spec, split_public
+from mailproc.cases.identity import same_person
 from mailproc.cases.workflow import (
     Context,
     Decision,
@@ -240,13 +241,17 @@ def _disclose(s: Session, case: Case, email: str) -> None:
     # A past case this member declared a conflict on shows as that and nothing more: not its
     # id, its outcome, nor its consequence in "highest so far" (DESIGN.md rule 2).
     visible = [c for c in related if email not in c.conflicts]
-    highest = s.mail.ladder.highest([k for c in visible for m in c.motions
-                                     if m.status == "passed" for k in m.consequences])
+    highest = s.mail.ladder.highest([k for c in visible if same_person(case, c)
+                                     for m in c.motions if m.status == "passed"
+                                     for k in m.consequences])
     _mail_member(s, email, "disclosure", {
         "report": case.model_dump(mode="json"),
         "related": {"count": len(related),
                     "outcomes": [f"{c.id}: {c.status.value}"
-                                 + (f" ({c.decision})" if c.decision else "") for c in visible],
+                                 + (f" ({c.decision})" if c.decision else "")
+                                 + (" - possibly the same person (similar names)"
+                                    if same_person(case, c) is None else "")
+                                 for c in visible],
                     "conflicted": len(related) - len(visible),
                     "highest": highest.label if highest else None}},
         attachments=files)

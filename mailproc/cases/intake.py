@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mailproc.cases.codenames import new_code_name
-from mailproc.cases.identity import identifiers, matches_member
+from mailproc.cases.identity import identifiers, matches_member, same_person
 from mailproc.cases.routing import annotate
 from mailproc.cases.workflow import (
     Context,
@@ -222,6 +222,14 @@ def _escrow_matches(d: Decision, case: Case, state: StateView, ctx: Context) -> 
     for held in state.related_cases(case.identifiers):
         different = held.reporter_hash is None or held.reporter_hash != case.reporter_hash
         if held.id == case.id or held.status is not CaseStatus.ESCROWED or not different:
+            continue
+        if same_person(case, held) is None:  # similar names only: the committee judges
+            _diary(d, "escrow-possible-match", f"may name the same person as escrowed case "
+                                               f"{held.id}")
+            tell_cleared(d, held, ctx, [
+                f"A new report ({case.id}) from a different reporter names someone who may be "
+                "the same person as in this escrowed case (similar names, not the same). Its "
+                "reporter is not asked unless the committee finds it is the same person."])
             continue
         case.escrow_matches.append(held.id)
         _diary(d, "escrow-match", f"names the same person as escrowed case {held.id}")
