@@ -494,3 +494,32 @@ def test_a_possible_escrow_match_is_shown_as_possible_and_asks_nobody(tmp_path: 
     assert show(box.config, "COC-2026-0001")["status"] == "escrowed"
     assert any("may be the same person" in " ".join(box.text(m).split())
                for m in box.sent("alice@example.org", "update"))
+
+
+def test_members_add_puts_a_member_on_the_roster_at_once_and_the_diaries_say_so(
+        tmp_path: Path) -> None:
+    from harness import mailproc
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    box.send(mail("sam@example.net", "Report", EN_REPORT))
+    box.run()
+    missing = mailproc(box.config, "members", "add", "dana@example.org")
+    assert missing.code == 1 and "--name" in missing.err
+    again = mailproc(box.config, "members", "add", "alice@example.org", "--name", "Alice")
+    assert again.code == 1 and "already on the roster" in again.err
+    added = mailproc(box.config, "members", "add", "Dana@example.org", "--name", "Dana Ruiz",
+                     "--language", "es")
+    assert added.code == 0
+    assert "dana@example.org                 Dana Ruiz (added)" in \
+        mailproc(box.config, "members", "list").out
+    box.send(mail("rita@example.net", "Another report", "Paul Novak insulted me in the chat."))
+    box.run()
+    assert box.sent("dana@example.org", "")  # the next case's notice reaches her, in Spanish
+    diary = mailproc(box.config, "diary", "COC-2026-0001").out
+    assert "member-added" in diary and "dana@example.org" in diary
+    assert mailproc(box.config, "members", "remove", "dana@example.org").code == 0
+    assert mailproc(box.config, "members", "restore", "dana@example.org").code == 0
+    box.send(mail("tom@example.net", "Third", "Someone shouted at me at the venue."))
+    box.run()
+    assert "member-restored" in mailproc(box.config, "diary", "COC-2026-0001").out

@@ -2,6 +2,7 @@
 
 Cases they owned lose them as lead or secondary and are flagged for reassignment, with the
 remaining cleared members told; their later mail is refused and recorded, never acted on.
+Members added or restored are recorded in the diary of every open case (`roster_changed`).
 """
 
 from __future__ import annotations
@@ -48,3 +49,23 @@ def removed_member(inbound: Inbound, state: StateView, ctx: Context) -> Decision
                                   detail="mail from a removed committee member; nothing done",
                                   message_sha256=inbound.sha256))
     return d
+
+
+def roster_changed(cases: list[Case], added: list[str], restored: list[str],
+                   ctx: Context) -> list[Decision]:
+    """A diary entry on every open case for each member added or restored (by address)."""
+    decisions = []
+    for case in cases:
+        if case.status is CaseStatus.CLOSED or not (added or restored):
+            continue
+        d = Decision("", "", None, Outcome.COMMAND, Folder.PROCESSED, "roster",
+                     related_case=case.id)
+        d.diary += [DiaryEntry(case_id=case.id, at=ctx.now, kind="member-added", actor=email,
+                               detail="joined the committee (mailproc members add)")
+                    for email in added]
+        d.diary += [DiaryEntry(case_id=case.id, at=ctx.now, kind="member-restored",
+                               actor=email, detail="restored to the committee "
+                                                   "(mailproc members restore)")
+                    for email in restored]
+        decisions.append(d)
+    return decisions

@@ -109,8 +109,11 @@ def _parser() -> argparse.ArgumentParser:
     diary.add_argument("--json", action="store_true")
     command("verify", "check every case diary's hash chain; exit 0 or 1")
     members = command("members", "committee membership")
-    members.add_argument("action", choices=["remove", "restore", "list"])
+    members.add_argument("action", choices=["remove", "restore", "add", "list"])
     members.add_argument("email", nargs="?")
+    members.add_argument("--name", help="add: the new member's name")
+    members.add_argument("--language", action="append", default=None,
+                         help="add: a language they read (repeat; default en)")
     status = command("status", "health for monitoring: exit 0 healthy, 1 degraded, 2 down")
     status.add_argument("--json", action="store_true")
     cases = command("cases", "the master log of cases")
@@ -292,20 +295,38 @@ def cmd_verify(config: Config, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_members(config: Config, args: argparse.Namespace, out: TextIO) -> int:
-    """List the roster with removals; remove or restore a member by any of their addresses."""
+    """List the roster with removals; remove, restore or add a member (any of their addresses)."""
+    from mailproc.config.settings import Member
     from mailproc.model.parsed import normalise_email
     from mailproc.store.revocation import Revocations
 
     revoked = Revocations(config.data_dir)
+    gone = revoked.emails()
+    known = {normalise_email(m.email) for m in config.roster}
+    added = [Member(name=j["name"], email=j["email"], languages=j["languages"])
+             for j in revoked.joined() if j["email"] not in known]
+    roster = config.model_copy(update={"roster": [*config.roster, *added]})
     if args.action == "list":
-        gone = revoked.emails()
-        for m in config.roster:
-            flags = (" (chair)" if m.chair else "") + (
+        for m in roster.roster:
+            flags = (" (chair)" if m.chair else "") + (" (added)" if m in added else "") + (
                 " REMOVED" if normalise_email(m.email) in gone else "")
             also = f" (also {', '.join(m.aliases)})" if m.aliases else ""
             out.write(f"{m.email:<32} {m.name}{flags}{also}\n")
         return 0
-    member = config.member_by_email(args.email) if args.email else None
+    if args.action == "add":
+        if not args.email or "@" not in args.email or not args.name:
+            print("mailproc members add: give ADDRESS --name NAME [--language xx]",
+                  file=sys.stderr)
+            return 1
+        if roster.member_by_email(args.email) is not None:
+            print(f"mailproc members add: {args.email} is already on the roster (removed "
+                  "members come back with: mailproc members restore ADDRESS)", file=sys.stderr)
+            return 1
+        revoked.join(args.email, args.name, args.language or ["en"])
+        out.write(f"{args.email} ({args.name}): added now; also add them to the roster in the "
+                  "config file\n")
+        return 0
+    member = roster.member_by_email(args.email) if args.email else None
     if member is None:
         print(f"mailproc members {args.action}: {args.email or '(no address)'} is not an "
               "address of anyone on the roster (see mailproc members list)", file=sys.stderr)

@@ -14,13 +14,14 @@ import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from mailproc.adapters.mailbox import RawMessage
 from mailproc.adapters.translation import GuardedTranslator
 from mailproc.cases.bounces import bounced, our_message_ids
 from mailproc.cases.followups import FollowupFacts, followup, mentioned
 from mailproc.cases.intake import ack_translation_source, attach_ack, open_case, translation_arrived
-from mailproc.cases.offboarding import offboard, removed_member
+from mailproc.cases.offboarding import offboard, removed_member, roster_changed
 from mailproc.cases.routing import rule_outcome, triage_input
 from mailproc.cases.workflow import (
     Context,
@@ -32,7 +33,7 @@ from mailproc.cases.workflow import (
     thread_case,
 )
 from mailproc.config.consequences import load_ladder
-from mailproc.config.settings import Config
+from mailproc.config.settings import Config, Member
 from mailproc.deadlines.clocks import sla
 from mailproc.mail.scrub import scrub_case, scrub_raw
 from mailproc.mail.templates import Renderer
@@ -49,6 +50,7 @@ from mailproc.triage.evaluate import RuleSet, TriageDecision, evaluate
 
 log = logging.getLogger("mailproc.pipeline")
 MAX_ATTEMPTS = 3  # handled alone this often without finishing: quarantined, not retried
+ROSTER_CHANGES = "roster-changes-applied"  # store counter: `members` changes the cases saw
 
 
 class Pipeline:
@@ -69,6 +71,7 @@ class Pipeline:
         self.revocations = Revocations(config.data_dir)
         self.gone: frozenset[str] = frozenset()  # removed members (their roster address)
         self.removed: frozenset[str] = frozenset()  # and every alias of theirs
+        self.joined: tuple[dict[str, Any], ...] = ()  # added with `mailproc members add`
         self.translator, self.clock, self.rng, self.pepper = translator, clock, rng, pepper
 
     def context(self) -> Context:
@@ -115,23 +118,36 @@ class Pipeline:
         return handled
 
     def apply_revocations(self) -> None:
-        """Members removed since the last batch: out of the roster now, their cases flagged."""
-        gone = self.revocations.emails()
-        if gone == self.gone:
+        """Roster changes made with `mailproc members`: removed members out of the roster now,
+        restored and added ones in; each change is carried into the cases once (a store
+        counter says how many of the changes the cases have seen, across restarts)."""
+        gone, joined = self.revocations.emails(), self.revocations.joined()
+        if (gone, joined) != (self.gone, self.joined):
+            self.gone, self.joined = gone, joined
+            known = {normalise_email(m.email) for m in self.full_config.roster}
+            roster = [*self.full_config.roster,
+                      *(Member(name=j["name"], email=j["email"], languages=j["languages"])
+                        for j in joined if j["email"] not in known)]
+            # Every address of a removed member is refused, whichever one the removal named.
+            self.removed = gone | {normalise_email(a) for m in roster
+                                   if normalise_email(m.email) in gone for a in m.aliases}
+            self.config = self.full_config.model_copy(update={"roster": [
+                m for m in roster if normalise_email(m.email) not in gone]})
+        records = self.revocations.records()
+        seen = self.store.counter(ROSTER_CHANGES)
+        if self.dry_run or len(records) <= seen:
             return
-        new, self.gone = gone - self.gone, gone
-        roster = self.full_config.roster
-        # Every address of a removed member is refused, whichever one the removal named.
-        self.removed = gone | {normalise_email(a) for m in roster
-                               if normalise_email(m.email) in gone for a in m.aliases}
-        self.config = self.full_config.model_copy(update={"roster": [
-            m for m in roster if normalise_email(m.email) not in gone]})
-        if new and not self.dry_run:
-            ctx = self.context()
-            view = BatchView(self.store, Transaction())
-            for decision in offboard(self.store.all_cases(), new, ctx):
-                view.add(decision, ctx.now)
-            self.store.commit(view.txn)
+        fresh = records[seen:]
+        emails = {action: [str(r["email"]) for r in fresh if r.get("action", "remove") == action]
+                  for action in ("remove", "restore", "add")}
+        ctx, cases = self.context(), self.store.all_cases()
+        left = frozenset(e for e in emails["remove"] if e in gone)
+        decisions = offboard(cases, left, ctx) if left else []
+        decisions += roster_changed(cases, emails["add"], emails["restore"], ctx)
+        view = BatchView(self.store, Transaction(counters={ROSTER_CHANGES: len(records)}))
+        for decision in decisions:
+            view.add(decision, ctx.now)
+        self.store.commit(view.txn)
 
     def decide_one(self, raw: RawMessage) -> tuple[Decision, TriageDecision | None]:
         """Decide one message without archiving or committing anything (dry run)."""
