@@ -300,6 +300,7 @@ def test_sla_records_met_and_missed() -> None:
 def test_digest_lists_cases_notices_overdue_and_routed_mail() -> None:
     now = T0 + timedelta(days=8)
     mine = handled(sent={"reporter-update:1": T0 + timedelta(days=7)})
+    mine.relayed = {ALICE: [now - timedelta(days=2), now - timedelta(hours=1)]}
     mine.followups = [Followup(at=now - timedelta(days=3), sha256="a", text="older"),
                       Followup(at=now - timedelta(hours=5), sha256="b", text="HE IS HERE")]
     unanswered = new_case("COC-2026-0002", received_at=T0 + timedelta(days=7))
@@ -313,7 +314,7 @@ def test_digest_lists_cases_notices_overdue_and_routed_mail() -> None:
                                "status": "investigating",
                                "next_deadline": "status update to the reporter",
                                "next_deadline_at": "2026-03-16 10:00 CET",
-                               "reporter_wrote": 1}]
+                               "reporter_wrote": 1, "you_relayed": 1}]
     assert ctx["notices"] == [{"id": "COC-2026-0002", "code_name": "amber falcon",
                                "received_at": "2026-03-09 10:00 CET"}]
     assert ctx["overdue"] == [{"id": "COC-2026-0001", "code_name": "amber falcon",
@@ -324,6 +325,7 @@ def test_digest_lists_cases_notices_overdue_and_routed_mail() -> None:
     body = Renderer(TEMPLATES).render("digest", "en", ctx).body
     assert "#reclaim k7" in body and "COC-2026-0003" not in body
     assert "the reporter wrote 1 message in the last day" in body and "HE IS HERE" not in body
+    assert "you wrote 1 message passed to the other cleared members" in body
 
 
 def test_digest_is_none_when_there_is_nothing_to_say() -> None:

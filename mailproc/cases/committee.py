@@ -185,6 +185,8 @@ def _discussion(s: Session) -> str | None:
     if s.member not in case.cleared:
         return "Your text was not passed on: declare #clear first."
     s.diary("discussion", text)
+    # For the digest's summary line (a relayed text earns no transcript): the last few only.
+    case.relayed[s.member] = [*case.relayed.get(s.member, [])[-19:], s.ctx.now]
     others = [m for m in case.cleared if m != s.member]
     name = s.mail.member.name
     for email in others:

@@ -38,7 +38,7 @@ def digest_context(member_email: str, cases: Iterable[Case], routed: list[dict[s
             continue
         mine = _is_cleared(case, member.email, member.aliases)
         if mine:
-            cleared.append(_cleared_row(case, cfg, now))
+            cleared.append(_cleared_row(case, cfg, now, normalise_email(member.email)))
         elif not paused(case):
             notices.append({"id": case.id, "code_name": case.code_name,
                             "received_at": when(case.received_at, cfg)})
@@ -57,14 +57,17 @@ def _is_cleared(case: Case, email: str, aliases: list[str]) -> bool:
     return any(normalise_email(c) in mine for c in case.cleared)
 
 
-def _cleared_row(case: Case, cfg: Config, now: datetime) -> dict[str, object]:
+def _cleared_row(case: Case, cfg: Config, now: datetime, member: str) -> dict[str, object]:
     ahead = sorted((at, name) for name, at in pending(case, cfg).items() if at >= now)
     row: dict[str, object] = {"id": case.id, "code_name": case.code_name,
                               "status": case.status.value,
                               "next_deadline": "", "next_deadline_at": "",
                               # relayed at once when they came; counted again here
                               "reporter_wrote": sum(f.at > now - timedelta(days=1)
-                                                    for f in case.followups)}
+                                                    for f in case.followups),
+                              # the summary line for texts relayed without a transcript
+                              "you_relayed": sum(at > now - timedelta(days=1)
+                                                 for at in case.relayed.get(member, []))}
     if ahead:
         row["next_deadline"] = LABELS[ahead[0][1]]
         row["next_deadline_at"] = when(ahead[0][0], cfg)
