@@ -523,3 +523,21 @@ def test_members_add_puts_a_member_on_the_roster_at_once_and_the_diaries_say_so(
     box.send(mail("tom@example.net", "Third", "Someone shouted at me at the venue."))
     box.run()
     assert "member-restored" in mailproc(box.config, "diary", "COC-2026-0001").out
+
+
+def test_the_original_mail_is_available_to_cleared_members_by_command(tmp_path: Path) -> None:
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    box.send(mail("sam@example.net", "Harassment at the meetup", EN_REPORT,
+                  headers={"X-Client": "ORIGINAL-HEADER"}))
+    box.run()
+    box.member("alice", "#clear\n#original", box.sent("alice@example.org", "New report")[0])
+    box.member("chen", "#original", box.sent("chen@example.org", "New report")[0])
+    box.run()
+    attached = [part for m in box.sent("alice@example.org", "update")
+                for part in m.iter_attachments() if part.get_content_type() == "message/rfc822"]
+    assert len(attached) == 1
+    assert b"ORIGINAL-HEADER" in attached[0].as_bytes() and b"Paul Novak" in attached[0].as_bytes()
+    assert not [m for m in box.sent("chen@example.org") if list(m.iter_attachments())]
+    assert any("declare #clear" in box.text(m) for m in box.sent("chen@example.org", "commands"))

@@ -52,6 +52,7 @@ class MemberMail:
     ladder: Ladder
     member_cases: tuple[Case, ...]
     auth_warned_today: bool = True  # the member was already told today that mail failed checks
+    original: bytes | None = None  # the archived message, gathered for `#original`
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Session:
     replies: list[str] = field(default_factory=list)  # texts for the reporter
     announce: list[str] = field(default_factory=list)  # lines for every cleared member
     statement: bool = False  # draft the public statement for the cleared members
+    original: bool = False  # mail the acting member the archived original (`#original`)
 
     def diary(self, kind: str, detail: str = "") -> None:
         assert self.case is not None
@@ -416,6 +418,17 @@ def _show(s: Session, _args: str) -> str:
     return "the case record follows in a separate mail"
 
 
+def _original(s: Session, _args: str) -> str:
+    """`#original`: the message as it was received (scrubbed for an anonymous report)."""
+    if s.need_case().status is CaseStatus.ESCROWED:
+        raise CommandError("the report is held in escrow: it is not shown to anyone until "
+                           "another report names the same person and its reporter consents")
+    if s.mail.original is None:
+        raise CommandError("the original message is no longer kept (retention)")
+    s.original = True
+    return "the original message follows in a separate mail, attached as it was received"
+
+
 def _list(s: Session, _args: str) -> str:
     rows = [f"{c.id} {c.code_name} {c.status.value}" for c in s.mail.member_cases]
     return "open cases you are cleared on:\n" + ("\n".join(f"      {r}" for r in rows)
@@ -456,6 +469,7 @@ COMMANDS: dict[str, Spec] = {
     "reopen": Spec(_reopen, "#reopen", "reopen a closed case", destructive=True,
                    check=_reopenable),
     "show": Spec(_show, "#show", "mail me the case record"),
+    "original": Spec(_original, "#original", "mail me the report as received (raw mail)"),
     "statement": Spec(_statement, "#statement", "draft the public statement (closed cases)"),
     "reclaim": Spec(lambda _s, _a: "", "#reclaim KEY", "open routed mail as a case (digest)",
                     needs_case=False, needs_clear=False),

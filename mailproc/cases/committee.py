@@ -210,6 +210,11 @@ def _deliver(s: Session) -> None:
     if s.statement:
         for email in case.cleared:
             _mail_member(s, email, "statement", statement_context(case, s.ctx.config))
+    if s.original and s.mail.original is not None:
+        _mail_member(s, s.member, "committee_update", {"lines": [
+            "The report as it was received is attached (for an anonymous report, the copy "
+            "without the reporter's name and address). Keep it confidential."]},
+                     attach_message=s.mail.original)
 
 
 def _case_context(case: Case, s: Session) -> dict[str, object]:
@@ -217,8 +222,8 @@ def _case_context(case: Case, s: Session) -> dict[str, object]:
 
 
 def _mail_member(s: Session, email: str, template: str, extra: dict[str, object],
-                 from_name: str = "", attachments: tuple[tuple[str, str, bytes], ...] = ()) \
-        -> None:
+                 from_name: str = "", attachments: tuple[tuple[str, str, bytes], ...] = (),
+                 attach_message: bytes | None = None) -> None:
     case = s.need_case()
     member = s.ctx.config.member_by_email(email)
     if member is None or email in case.conflicts:
@@ -229,7 +234,7 @@ def _mail_member(s: Session, email: str, template: str, extra: dict[str, object]
     spec = MailSpec(to=(Address(member.name, member.email),), subject=rendered.subject,
                     body=rendered.body, from_name=from_name,
                     references=(thread_root(case.id, s.ctx.config.message_id_domain),),
-                    attachments=attachments)
+                    attachments=attachments, attach_message=attach_message)
     mail = outgoing_mail(spec, case.id, template, s.ctx)
     s.decision.outgoing.append(mail)
     s.decision.message_index[mail.id] = case.id

@@ -68,7 +68,8 @@ def member_mail(p: Desk, inbound: Inbound, raw: bytes, member: Member, view: Bat
         related=tuple(view.store.related_cases(case.identifiers)) if case else (),
         translations=_translations(p, case, reply.commands), ladder=p.ladder,
         member_cases=_member_cases(p, member, reply.commands),
-        auth_warned_today=auth.ok or view.counter(auth_warning_counter(member.email, ctx)) > 0)
+        auth_warned_today=auth.ok or view.counter(auth_warning_counter(member.email, ctx)) > 0,
+        original=_original(p, case, reply.commands))
     return handle(inbound, mail, ctx)
 
 
@@ -91,6 +92,17 @@ def _attachments(p: Desk, case: Case | None, commands: tuple[Command, ...]) \
         if data is not None and att.sha256:
             found[att.sha256] = data
     return found
+
+
+def _original(p: Desk, case: Case | None, commands: tuple[Command, ...]) -> bytes | None:
+    """The archived message of the case, for `#original` (None: not asked, or not kept)."""
+    if case is None or case.source_sha256 is None or \
+            "original" not in {c.word for c in commands}:
+        return None
+    try:
+        return p.store.read_archive(case.source_sha256)
+    except OSError:
+        return None
 
 
 def _translations(p: Desk, case: Case | None, commands: tuple[Command, ...]) \
