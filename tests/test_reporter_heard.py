@@ -429,6 +429,7 @@ def _dsn(original: bytes, recipient: str) -> bytes:
 
 
 def test_our_own_mail_bouncing_is_linked_to_its_case_and_told(tmp_path: Path) -> None:
+    from harness import mailproc
     from test_committee_more import Box
 
     box = Box(tmp_path)
@@ -442,6 +443,10 @@ def test_our_own_mail_bouncing_is_linked_to_its_case_and_told(tmp_path: Path) ->
     lines = box.run()
     assert [r[0] for r in lines] == ["dropped"] and lines[0][1] == "COC-2026-0001"
     assert show(box.config, "COC-2026-0001")["unreachable"] == ["sam@example.net"]
+    status = mailproc(box.config, "status", "--json")
+    assert '"unreachable": [\n    "COC-2026-0001"' in status.out or \
+        '"unreachable": ["COC-2026-0001"]' in status.out, status.out
+    assert "sam@example.net" not in status.out
     told = [box.text(m) for m in box.sent("alice@example.org", "update")
             if "came back undelivered" in box.text(m)]
     assert len(told) == 1 and "cannot be reached" in told[0]

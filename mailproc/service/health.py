@@ -16,6 +16,7 @@ from typing import Any
 
 from mailproc.config.settings import Config
 from mailproc.deadlines.clocks import GRACE, pending
+from mailproc.model.parsed import CaseStatus
 from mailproc.model.records import Case, Outgoing
 
 HEALTHY, DEGRADED, DOWN = 0, 1, 2
@@ -79,6 +80,9 @@ def judge(snapshot: Snapshot | None, alive: bool, pending: list[Outgoing], quara
                        ((now - m.queued_at).total_seconds() for m in failing), default=None)},
         "quarantined": quarantined,
         "overdue_deadlines": len(late),
+        # Open cases some of whose mail came back undelivered (by case id; no addresses).
+        "unreachable": sorted(c.id for c in cases
+                              if c.unreachable and c.status is not CaseStatus.CLOSED),
     }
     if snapshot is not None:
         report["mailbox"] = {
@@ -123,6 +127,9 @@ def _judge_degraded(status: Status, failing: list[Outgoing], late: list[tuple[st
                                "min)")
     if late:
         status.problems.append(f"{len(late)} overdue deadline(s)")
+    if status.report["unreachable"]:
+        status.problems.append("mail to someone on case(s) " + ", ".join(
+            status.report["unreachable"]) + " came back undelivered (see mailproc show)")
     if failing or late:
         status.code = DEGRADED
 
