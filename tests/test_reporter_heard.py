@@ -546,3 +546,22 @@ def test_the_original_mail_is_available_to_cleared_members_by_command(tmp_path: 
     assert b"ORIGINAL-HEADER" in attached[0].as_bytes() and b"Paul Novak" in attached[0].as_bytes()
     assert not [m for m in box.sent("chen@example.org") if list(m.iter_attachments())]
     assert any("declare #clear" in box.text(m) for m in box.sent("chen@example.org", "commands"))
+
+
+def test_a_tagged_reply_address_carries_the_case_key_when_configured(tmp_path: Path) -> None:
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    box.config = write_config(tmp_path, mailbox={"maildir": str(tmp_path / "var" / "mail")},
+                              reply_address_tag=True)
+    box.send(mail("sam@example.net", "Report", "Please keep me anonymous. " + EN_REPORT))
+    box.run()
+    ack = box.sent("sam@example.net", "")[0]
+    tagged = str(ack["Reply-To"])
+    assert tagged.startswith("conduct+") and tagged.endswith("@example.org")
+    # A client that keeps no In-Reply-To, writing to the tagged address from elsewhere.
+    box.send(mail("other@example.net", "More", "One more detail.", to=tagged))
+    assert box.run()[0][:2] == ["followup", "COC-2026-0001"]
+    box.send(mail("mallory@example.net", "More", "Guessing.",
+                  to="conduct+0123456789abcdef0123@example.org"))
+    assert box.run()[0][:2] == ["report", "COC-2026-0002"]

@@ -21,6 +21,7 @@ from mailproc.cases.workflow import (
     case_brief,
     format_time,
     outgoing_mail,
+    reporter_key,
     sender_hash,
     thread_root,
 )
@@ -124,6 +125,7 @@ def open_case(inbound: Inbound, gathered: Gathered, state: StateView,
     root = thread_root(case.id, config.message_id_domain)
     d.message_index[root] = case.id
     case.message_ids.append(root)
+    d.message_index[f"reply-to:{reporter_key(case.id, ctx.pepper)}"] = case.id
     _notices(d, case, ctx)
     _escrow_matches(d, case, state, ctx)
     if gathered.triage is not None and gathered.triage.no_ack:

@@ -99,11 +99,20 @@ def outgoing_mail(spec: MailSpec, case_id: str | None, purpose: str, ctx: Contex
         local, _, domain = mid.partition("@")
         marker = ".consent" if purpose == "escrow-consent" else ""
         mid = f"{local}{marker}.{reporter_key(case_id, ctx.pepper)}@{domain}"
+        if config.reply_address_tag:
+            spec = MailSpec(**{**spec.__dict__, "extra_headers": (
+                *spec.extra_headers, ("Reply-To", tagged_address(case_id, ctx)))})
     sender = config.conduct_address
     spec = MailSpec(**{**spec.__dict__, "from_name": spec.from_name or config.committee_name})
     return Outgoing(id=mid, case_id=case_id, purpose=purpose, mail_from=sender,
                     recipients=[a.email for a in spec.to],
                     raw=build_mail(spec, sender, mid, ctx.now), queued_at=ctx.now)
+
+
+def tagged_address(case_id: str, ctx: Context) -> str:
+    """The conduct address with the case's key (`reply_address_tag`): conduct+KEY@domain."""
+    local, _, domain = ctx.config.conduct_address.partition("@")
+    return f"{local}+{reporter_key(case_id, ctx.pepper)}@{domain}"
 
 
 def reporter_key(case_id: str, pepper: bytes) -> str:
@@ -156,6 +165,13 @@ def thread_case(msg: ParsedMessage, state: StateView, config: Config) -> Case | 
         case_id = state.case_for_message(mid)
         if case_id:
             return state.get_case(case_id)
+    local, _, domain = normalise_email(config.conduct_address).partition("@")
+    for addr in (*msg.to, *msg.cc):  # conduct+KEY@domain (`reply_address_tag`)
+        mine, _, at = normalise_email(addr.email).partition("@")
+        if at == domain and mine.startswith(f"{local}+"):
+            case_id = state.case_for_message(f"reply-to:{mine.partition('+')[2]}")
+            if case_id:
+                return state.get_case(case_id)
     match = _tag_pattern(config.case_prefix).search(msg.subject)
     if match and msg.from_ is not None:
         case = state.get_case(match.group(1))
@@ -180,5 +196,8 @@ def from_reporter(msg: ParsedMessage, case: Case, ctx: Context) -> str | None:
         return "address"
     key = f".{reporter_key(case.id, ctx.pepper)}@"
     if any(key in mid for mid in (*msg.in_reply_to, *msg.references)):
+        return "case-key"
+    tagged = normalise_email(tagged_address(case.id, ctx))
+    if any(normalise_email(a.email) == tagged for a in (*msg.to, *msg.cc)):
         return "case-key"
     return None

@@ -305,6 +305,10 @@ class Config(Strict):
     committee_languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
     timezone: str = "UTC"
     emergency_contact: str = "your local emergency number"
+    # Mail to a reporter also gets a Reply-To of conduct+KEY@domain (the case's key): only for a
+    # mailbox that accepts plus-addressed mail, or the reporter's answers would bounce. The key
+    # in our Message-IDs works everywhere; this adds a second way for clients that drop them.
+    reply_address_tag: bool = False
     mailbox: MailboxConfig
     outgoing: OutgoingConfig
     roster: list[Member] = Field(default_factory=list)
