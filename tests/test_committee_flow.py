@@ -194,7 +194,10 @@ def _sweep(c: Committee) -> None:
     to_lucia = [m for m in c.smtp.messages if "lucia@example.net" in m.rcpt_tos]
     assert len(to_lucia) == 3
     outcome = to_lucia[-1].message.get_body(("plain",)).get_content()
-    assert OUTCOME in " ".join(outcome.split())
+    # In Spanish (machine-translated by the test server: "[es] ..."), the committee's own words
+    # below it.
+    flat = " ".join(outcome.split())
+    assert f"[es] {OUTCOME}" in flat and flat.count(OUTCOME) == 2
     # Never the public line, the motion, the close summary or command syntax.
     for internal in ("A participant received a warning", "no direct messages", "Warning issued",
                      "violation=", "consequences="):

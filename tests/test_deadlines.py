@@ -569,3 +569,21 @@ def test_every_weekly_update_is_judged_and_a_late_one_stays_on_record() -> None:
     row = sla(case, config(), T0 + timedelta(days=22))["reporter-update"]
     assert row["late"] == [2] and row["missed"] is True
     assert row["due"] == (T0 + timedelta(days=21)).isoformat()
+
+
+@pytest.mark.parametrize(("status", "lead", "phrase"), [
+    (CaseStatus.DECIDED, BASHIR, "reached a decision about your report"),
+    (CaseStatus.AWAITING_REPORTED, BASHIR, "waiting to hear from someone"),
+    (CaseStatus.INVESTIGATING, BASHIR, "A member of the committee is now handling"),
+    (CaseStatus.NEW, None, "We are still working on it"),
+])
+def test_a_reporter_update_says_how_far_the_case_has_come(
+        status: CaseStatus, lead: str | None, phrase: str) -> None:
+    """Four days after a decision the reporter is not told 'we are still working on it'."""
+    case = new_case(status=status, owners=Owners(lead=lead))
+    now = T0 + timedelta(days=7, minutes=1)
+    update = next(i for i in due([case], config(), now) if i.template == "update")
+    body = " ".join(Renderer(TEMPLATES).render(
+        "update", "en", mail_context(update, case, config(), now)).body.split())
+    assert phrase in body
+    assert ("still working on it" in body) is (status is CaseStatus.NEW)

@@ -99,3 +99,24 @@ def test_urgency_seen_only_in_the_translation_alerts_the_committee(tmp_path: Pat
         urgent = [n for n in _sent(tmp_path, "notice") if "URGENT" in n["Subject"]]
         assert sorted(n["To"].addresses[0].addr_spec for n in urgent) == [
             "alice@example.org", "bashir@example.org", "chen@example.org"]
+
+
+def test_a_machine_translated_reporter_mail_has_a_translated_subject(tmp_path: Path) -> None:
+    """A reporter in a language without templates gets the subject in their language too,
+    with the case tag kept as it is."""
+    from mailproc.config.settings import load_config
+    from mailproc.service.app import build_app
+    from mailproc.service.scheduled import _localized
+
+    with LibreTranslateServer() as server:
+        app = build_app(load_config(_config(tmp_path, server)))
+        try:
+            subject, body, lang = _localized(app.pipeline, "update", "ja", {
+                "case": {"id": "COC-2026-0001", "code_name": "amber-reed",
+                         "received_at": "2026-11-22"}, "reporter_name": "", "news": "reading",
+                "next_update": "2026-11-29", "committee_name": "C", "conduct_address": "c@x"})
+        finally:
+            app.close()
+    assert lang == "ja"
+    assert subject == "[COC-2026-0001] [ja] An update on your report"
+    assert body.startswith("[ja] ")

@@ -22,7 +22,7 @@ from mailproc.deadlines.wording import (
     ladder_words,
 )
 from mailproc.mail.plaintext import format_date
-from mailproc.model.parsed import normalise_email
+from mailproc.model.parsed import CaseStatus, normalise_email
 from mailproc.model.records import Case
 
 LABELS = {
@@ -79,6 +79,7 @@ def _reporter_context(item: Due, case: Case, cfg: Config, now: datetime) -> dict
                               **committee(cfg)}
     if item.template == "update":
         ctx["next_update"] = when(_next_update_after(item, case, cfg, now), cfg, DAY)
+        ctx["news"] = news(case)
     elif item.template == "searching":
         every = timedelta(hours=cfg.deadlines.searching_update_hours)
         ctx["next_update"] = when(max(item.at, now) + every, cfg, DAY)
@@ -87,6 +88,7 @@ def _reporter_context(item: Due, case: Case, cfg: Config, now: datetime) -> dict
         # Only what the committee wrote for the reporter (`#outcome`): never the motion, the
         # internal summary or the public line (DESIGN.md rule 3).
         ctx["outcome"] = case.reporter_outcome or ""
+        ctx["outcome_original"] = None  # set by the tick when it sends a machine translation
     return ctx
 
 
@@ -94,6 +96,18 @@ def _next_update_after(item: Due, case: Case, cfg: Config, now: datetime) -> dat
     number = int(item.key.rpartition(":")[2]) if item.kind == REPORTER_UPDATE else 0
     later = (t for n, t in reporter_updates(case, cfg) if n > number and t > now)
     return next(later, now + timedelta(days=cfg.timeline.update_every_days))
+
+
+def news(case: Case) -> str:
+    """Where the case stands, in one word the reporter's update turns into a sentence: never
+    what was decided or said, only how far the process has come."""
+    if case.status is CaseStatus.DECIDED:
+        return "decided"  # a decision was reached; the outcome is being prepared
+    if case.status is CaseStatus.AWAITING_REPORTED:
+        return "waiting"  # we are waiting to hear from someone
+    if case.owners.lead:
+        return "handled"  # a committee member is handling it
+    return "reading"  # the committee is reading it
 
 
 def statement_context(case: Case, cfg: Config) -> dict[str, object]:

@@ -462,7 +462,7 @@ _DEADLINE_CASE: dict[str, object] = {**_CASE, "status": "investigating"}
 del _DEADLINE_CASE["subject"]
 SAMPLE_CONTEXTS.update({
     "update": {"case": _DEADLINE_CASE, "reporter_name": "Sam Rivera",
-               "next_update": "2026-03-28", **_COMMITTEE},
+               "next_update": "2026-03-28", "news": "decided", **_COMMITTEE},
     "searching": {"case": _DEADLINE_CASE, "reporter_name": "Sam Rivera",
                   "next_update": "2026-03-16",
                   "emergency_contact": "the local emergency number (112 in Europe)",
@@ -470,6 +470,7 @@ SAMPLE_CONTEXTS.update({
     "outcome": {"case": _DEADLINE_CASE, "reporter_name": "Sam Rivera",
                 "outcome": "We found that the behaviour you reported broke our code of conduct. "
                            "The person has received a written warning.",
+                "outcome_original": None,
                 **_COMMITTEE},
     "reminder": {"case": _DEADLINE_CASE, "deadline": "decision",
                  "what": "a decision: a motion passed by the cleared members, or the case "

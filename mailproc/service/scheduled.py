@@ -80,10 +80,13 @@ def _mails(p: Pipeline, item: Due, case: Case, ctx: Context) -> list[Outgoing]:
         if not case.reporter.email or case.reporter.anonymous:
             return []
         context = mail_context(item, case, p.config, ctx.now)
-        subject, body, lang = _localized(p, item.template, case.language or "en", context)
+        lang = case.language or "en"
+        if item.template == "outcome" and context["outcome"]:
+            context = _outcome_in(p, lang, context)
+        subject, body, lang = _localized(p, item.template, lang, context)
         spec = MailSpec(to=(Address(case.reporter.name or "", case.reporter.email),),
                         subject=subject, body=body, language=lang, references=refs)
-        return [_keyed(outgoing_mail(spec, case.id, item.kind, ctx), item)]
+        return [_keyed(outgoing_mail(spec, case.id, item.kind, ctx, to_reporter=True), item)]
     out = []
     for email in item.to:
         member = p.config.member_by_email(email)
@@ -99,6 +102,21 @@ def _mails(p: Pipeline, item: Due, case: Case, ctx: Context) -> list[Outgoing]:
 
 def _keyed(mail: Outgoing, item: Due) -> Outgoing:
     return mail.model_copy(update={"key": item.key})
+
+
+def _outcome_in(p: Pipeline, lang: str, context: dict[str, object]) -> dict[str, object]:
+    """The committee's #outcome text in the reporter's language (machine-translated, its own
+    words kept below), when the reporter's language has templates and is not the committee's.
+    For other languages the whole mail is translated (`_localized`)."""
+    source = p.config.committee_language
+    if lang in ("und", source) or p.translator is None or not p.renderer.has("outcome", lang):
+        return context
+    text = str(context["outcome"])
+    done = p.translator.translate(text, source, lang,
+                                  timeout=p.config.translation.ack_wait_seconds)
+    if done is None:
+        return context
+    return {**context, "outcome": done.text, "outcome_original": text}
 
 
 def _localized(p: Pipeline, template: str, lang: str,
@@ -118,7 +136,19 @@ def _localized(p: Pipeline, template: str, lang: str,
                                          timeout=p.config.translation.ack_wait_seconds)
     if translation is None:
         return english.subject, english.body, "en"
-    return english.subject, with_english_below(translation.text, source), lang
+    return _subject_in(p, english.subject, lang), with_english_below(translation.text, source), \
+        lang
+
+
+def _subject_in(p: Pipeline, subject: str, lang: str) -> str:
+    """A subject machine-translated like its body, the case tag kept as it is."""
+    tag, _, words = subject.partition("] ") if subject.startswith("[") else ("", "", subject)
+    done = p.translator.translate(words, "en", lang,
+                                  timeout=p.config.translation.ack_wait_seconds) \
+        if p.translator is not None and words else None
+    if done is None:
+        return subject
+    return f"{tag}] {done.text}" if tag else done.text
 
 
 def _digests(p: Pipeline, cases: list[Case], ctx: Context, txn: Transaction) -> None:
