@@ -587,3 +587,16 @@ def test_a_reporter_update_says_how_far_the_case_has_come(
         "update", "en", mail_context(update, case, config(), now)).body.split())
     assert phrase in body
     assert ("still working on it" in body) is (status is CaseStatus.NEW)
+
+
+def test_times_in_mail_to_the_reporter_are_in_their_time_zone_when_their_mail_told_it() -> None:
+    """A reporter in Japan (her Date header said +0900) reads her times in her zone, named;
+    without a zone in the header, the committee's (CET here)."""
+    tokyo = new_case(reporter_utc_offset=9 * 60)
+    now = T0 + timedelta(days=7, minutes=1)
+    update = next(i for i in due([tokyo], config(), now) if i.template == "update")
+    ctx = mail_context(update, tokyo, config(), now)
+    assert ctx["case"]["received_at"] == "2026-03-02 18:00 (UTC+09:00)"  # T0 is 09:00Z
+    assert "CET" not in str(ctx)
+    here = mail_context(update, new_case(), config(), now)
+    assert here["case"]["received_at"].endswith("CET")

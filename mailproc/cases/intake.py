@@ -9,6 +9,7 @@ when no translation is at hand, English at once. The committee notice carries no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from mailproc.cases.codenames import new_code_name
 from mailproc.cases.identity import identifiers, matches_member, same_person
@@ -29,6 +30,7 @@ from mailproc.config.settings import Member
 from mailproc.deadlines.clocks import pending
 from mailproc.mail.compose import MailSpec
 from mailproc.mail.machine import is_no_reply_sender
+from mailproc.mail.plaintext import format_at_offset
 from mailproc.mail.templates import Rendered
 from mailproc.model.parsed import (
     Address,
@@ -163,7 +165,14 @@ def _new_case(case_id: str, inbound: Inbound, g: Gathered, state: StateView,
         attachments=list(g.attachments),
         triage=Triage(priority="P1" if urgent else "P3", urgent=urgent,
                       urgent_reasons=list(f.urgent_reasons), signals=list(f.signals)),
-        escrow=f.escrow, source_sha256=inbound.sha256)
+        escrow=f.escrow, source_sha256=inbound.sha256,
+        reporter_utc_offset=None if anonymous else _utc_offset(msg.date))
+
+
+def _utc_offset(date: datetime | None) -> int | None:
+    """The sender's UTC offset in minutes, when their Date header gave one."""
+    offset = date.utcoffset() if date is not None else None
+    return None if offset is None else int(offset.total_seconds() // 60)
 
 
 def _diary(d: Decision, kind: str, detail: str, sha: str | None = None,
@@ -313,7 +322,10 @@ def _ack_context(case: Case, inbound: Inbound, ctx: Context) -> dict[str, object
     config = ctx.config
     return {
         "case": {"id": case.id, "code_name": case.code_name,
-                 "received_at": format_time(case.received_at, config), "subject": case.subject},
+                 "received_at": format_time(case.received_at, config)
+                 if case.reporter_utc_offset is None
+                 else format_at_offset(case.received_at, case.reporter_utc_offset),
+                 "subject": case.subject},
         "reporter_name": case.reporter.name,
         "anonymous": case.reporter.anonymous, "escrow": case.escrow,
         "urgent": case.triage.urgent, "on_behalf": case.reporter.on_behalf_of is not None,

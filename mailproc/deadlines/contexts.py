@@ -21,7 +21,7 @@ from mailproc.deadlines.wording import (
     duration,
     ladder_words,
 )
-from mailproc.mail.plaintext import format_date
+from mailproc.mail.plaintext import format_at_offset, format_date
 from mailproc.model.parsed import CaseStatus, normalise_email
 from mailproc.model.records import Case
 
@@ -73,16 +73,25 @@ def mail_context(item: Due, case: Case, cfg: Config, now: datetime,
             "next_in": duration(gap), **committee(cfg)}
 
 
+def reporter_when(value: datetime, case: Case, cfg: Config, fmt: str | None = None) -> str:
+    """A time in mail to the reporter: in their time zone when their report's Date header
+    told it (the UTC offset named), else in the committee's."""
+    if case.reporter_utc_offset is None:
+        return when(value, cfg, fmt) if fmt else when(value, cfg)
+    return format_at_offset(value, case.reporter_utc_offset, with_time=fmt != DAY)
+
+
 def _reporter_context(item: Due, case: Case, cfg: Config, now: datetime) -> dict[str, object]:
     name = "" if anonymous(case) else (case.reporter.name or "")
-    ctx: dict[str, object] = {"case": _case_ref(case, cfg), "reporter_name": name,
-                              **committee(cfg)}
+    ref = {**_case_ref(case, cfg), "received_at": reporter_when(case.received_at, case, cfg)}
+    ctx: dict[str, object] = {"case": ref, "reporter_name": name, **committee(cfg)}
     if item.template == "update":
-        ctx["next_update"] = when(_next_update_after(item, case, cfg, now), cfg, DAY)
+        ctx["next_update"] = reporter_when(_next_update_after(item, case, cfg, now), case, cfg,
+                                           DAY)
         ctx["news"] = news(case)
     elif item.template == "searching":
         every = timedelta(hours=cfg.deadlines.searching_update_hours)
-        ctx["next_update"] = when(max(item.at, now) + every, cfg, DAY)
+        ctx["next_update"] = reporter_when(max(item.at, now) + every, case, cfg, DAY)
         ctx["emergency_contact"] = cfg.emergency_contact
     else:
         # Only what the committee wrote for the reporter (`#outcome`): never the motion, the

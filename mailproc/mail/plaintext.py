@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 MAX_LINE = 78
@@ -80,6 +80,15 @@ def _indent(line: str) -> str:
 
 def _is_item(line: str) -> bool:
     return line.lstrip().startswith(("- ", "* "))
+
+
+def format_at_offset(value: datetime, minutes: int, with_time: bool = True) -> str:
+    """A time as the reporter reads it: at the UTC offset their mail came from, zone named."""
+    local = value.astimezone(timezone(timedelta(minutes=minutes)))
+    sign, rest = ("+" if minutes >= 0 else "-"), abs(minutes)
+    zone = f"UTC{sign}{rest // 60:02d}:{rest % 60:02d}" if minutes else "UTC"
+    return local.strftime("%Y-%m-%d %H:%M") + f" ({zone})" if with_time else \
+        local.strftime("%Y-%m-%d")
 
 
 def format_date(value: object, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M %Z") -> str:

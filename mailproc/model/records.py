@@ -157,6 +157,7 @@ class Case(Record):
     disclosed: list[str] = Field(default_factory=list)  # members who got the full report
     escrow_matches: list[str] = Field(default_factory=list)
     unreachable: list[str] = Field(default_factory=list)  # addresses our mail bounced from
+    reporter_utc_offset: int | None = None  # minutes, from the report's Date header
     relayed: dict[str, list[datetime]] = Field(default_factory=dict)  # member -> recent relays
     escrow_consent: bool | None = None  # the escrowed reporter's answer, once a match asked her
     # What the clocks are derived from (issue 5): when things happened, what was already sent.
