@@ -132,12 +132,16 @@ def test_a_new_case_has_its_sla_and_the_next_tick_leaves_its_file_alone(tmp_path
     (maildir / "new").mkdir(parents=True)
     (maildir / "new" / "1.eml").write_bytes(mail("lucia@example.net", "Denuncia",
                                                  "Quiero denunciar acoso en el chat."))
-    run_at(config, START)  # intake, then the tick that run --once ends with
+    run_at(config, START)  # intake, the ack's delivery, then the tick run --once ends with
     index = (tmp_path / "var" / "data" / "index.jsonl").read_text()
-    assert index.count('"e": "head"') == 1  # the case file was written once, by the intake
+    # Written by the intake, when the ack was delivered (its SLA counts delivery, not queueing)
+    # and by the tick that records the acknowledgement's SLA as met: never again until due.
+    assert index.count('"e": "head"') == 3
     case_file = tmp_path / "var" / "data" / "cases" / "COC-2026-0001.json"
     record = json.loads(case_file.read_text())["case"]["1"]
-    assert record["sla"]["acknowledge"]["met_at"] == START.isoformat()
+    delivered = datetime.fromisoformat(record["delivered"]["acknowledge"].replace("Z", "+00:00"))
+    assert delivered == datetime.fromisoformat(record["sla"]["acknowledge"]["met_at"])
+    assert record["sla"]["acknowledge"]["missed"] is False
     assert record["sla"]["decision"]["missed"] is None
     written = case_file.stat().st_mtime_ns
     run_at(config, START + timedelta(minutes=5))  # nothing due yet: the tick writes nothing

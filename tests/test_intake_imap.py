@@ -163,10 +163,13 @@ def test_smtp_down_delays_mail_and_loses_none(dovecot, smtp_server, tmp_path: Pa
     first = mailproc(config, "run", "--once")
     assert first.code == 0 and first.lines()[0][0] == "report"
     assert show(config, "COC-2026-0001")["id"] == "COC-2026-0001"
+    # Queued is not delivered: the acknowledgement's SLA is not met while SMTP is down.
+    assert show(config, "COC-2026-0001")["sla"]["acknowledge"]["met_at"] is None
 
     smtp_server.start()
     second = mailproc(config, "run", "--once")
     assert second.code == 0
+    assert show(config, "COC-2026-0001")["delivered"]["acknowledge"]
     delivered = smtp_server.wait_for(4)
     assert sorted(r for m in delivered for r in m.rcpt_tos) == sorted(
         ["sam@example.net"] + [m["email"] for m in ROSTER])

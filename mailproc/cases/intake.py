@@ -27,7 +27,7 @@ from mailproc.cases.workflow import (
     thread_root,
 )
 from mailproc.config.settings import Member
-from mailproc.deadlines.clocks import pending
+from mailproc.deadlines.clocks import ACK_KEY, pending
 from mailproc.mail.compose import MailSpec
 from mailproc.mail.machine import is_no_reply_sender
 from mailproc.mail.plaintext import format_at_offset
@@ -355,11 +355,14 @@ def attach_ack(d: Decision, plan: AckPlan, translation: Translation | None,
     spec = MailSpec(to=(plan.to,), subject=plan.rendered.subject, body=body,
                     auto_submitted="auto-replied", in_reply_to=plan.in_reply_to,
                     references=refs, language=lang)
-    mail = outgoing_mail(spec, d.case.id, "ack", ctx, to_reporter=True)
+    # Keyed: its delivery time goes on the case, and the acknowledgement's SLA counts that.
+    mail = outgoing_mail(spec, d.case.id, "ack", ctx, to_reporter=True).model_copy(
+        update={"key": ACK_KEY})
     d.outgoing.append(mail)
     d.message_index[mail.id] = d.case.id
     d.case.message_ids.append(mail.id)
-    d.case.acknowledged_at = ctx.now
+    d.case.acknowledged_at = ctx.now  # queued; `delivered[ACK_KEY]` says when it arrived
+    d.case.events["ack-keyed"] = ctx.now
     machine = " (machine-translated)" if lang != plan.rendered.language else ""
     fallback = " (English: no translation at hand)" if plan.wants_translation and \
         translation is None else ""

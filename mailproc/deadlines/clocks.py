@@ -20,6 +20,7 @@ from mailproc.model.parsed import CaseStatus, normalise_email
 from mailproc.model.records import Case
 
 NAMES = ("acknowledge", "first-action", "reporter-update", "decision", "searching")
+ACK_KEY = "acknowledge"  # the acknowledgement's `Outgoing.key`: its delivery lands in `delivered`
 REPORTER_UPDATE = "reporter-update"
 SEARCHING_UPDATE = "searching-update"
 # A schedule longer than this many periods is a broken record, not a real case.
@@ -218,7 +219,8 @@ def sla(case: Case, cfg: Config, now: datetime) -> dict[str, dict[str, Any]]:
     were late, and `missed` is true once one was. Searching is a courtesy, not an SLA."""
     scheduled = _scheduled(case, cfg)
     rows: dict[str, dict[str, Any]] = {
-        "acknowledge": _row(scheduled["acknowledge"], case.acknowledged_at, now, case, GRACE),
+        "acknowledge": _row(scheduled["acknowledge"], ack_delivered_at(case), now, case,
+                            GRACE),
         "first-action": _row(scheduled["first-action"], first_action_at(case), now, case),
         "reporter-update": _update_row(case, cfg, now),
         "decision": _row(scheduled["decision"], decision_at(case), now, case),
@@ -226,6 +228,14 @@ def sla(case: Case, cfg: Config, now: datetime) -> dict[str, dict[str, Any]]:
     if anonymous(case):
         del rows["reporter-update"]
     return rows
+
+
+def ack_delivered_at(case: Case) -> datetime | None:
+    """When the acknowledgement reached the reporter's server: its recorded delivery. A case
+    acknowledged before deliveries were recorded (no `ack-keyed` event) counts its queue time."""
+    if ACK_KEY in case.delivered:
+        return case.delivered[ACK_KEY]
+    return None if "ack-keyed" in case.events else case.acknowledged_at
 
 
 def _late(due_at: datetime, met_at: datetime | None, until: datetime,
