@@ -565,3 +565,22 @@ def test_a_tagged_reply_address_carries_the_case_key_when_configured(tmp_path: P
     box.send(mail("mallory@example.net", "More", "Guessing.",
                   to="conduct+0123456789abcdef0123@example.org"))
     assert box.run()[0][:2] == ["report", "COC-2026-0002"]
+
+
+def test_a_member_who_reports_is_heard_as_the_reporter_on_their_own_case(
+        tmp_path: Path) -> None:
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    # Bashir, a committee member, reports something himself: he is its reporter (and is
+    # conflicted on it, so he never acts on it as a member).
+    box.send(mail("bashir@example.org", "Report", EN_REPORT.replace("Sam", "Bashir")))
+    box.run()
+    ack = box.sent("bashir@example.org", "")[-1]
+    box.member("alice", "#clear", box.sent("alice@example.org", "New report")[0])
+    box.run()
+    box.send(mail("bashir@example.org", f"Re: {ack['Subject']}", "He wrote to me again.",
+                  in_reply_to=ack["Message-ID"].strip("<>")))
+    assert box.run()[0][:2] == ["followup", "COC-2026-0001"]
+    assert any("He wrote to me again." in box.text(m)
+               for m in box.sent("alice@example.org", "the reporter wrote again"))

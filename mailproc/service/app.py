@@ -21,6 +21,7 @@ from mailproc.adapters.outbox import Delivery, build_delivery
 from mailproc.adapters.translation import GuardedTranslator
 from mailproc.adapters.translators import build_translator
 from mailproc.config.settings import Config
+from mailproc.deadlines.clocks import sla
 from mailproc.mail.templates import Renderer
 from mailproc.reading.detect import load_profiles_in_background
 from mailproc.service.pipeline import Pipeline
@@ -100,6 +101,7 @@ def build_app(config: Config, *, clock: Callable[[], datetime] = utc_now,
     rules = load_triage(config)  # refuse to start on broken rules before taking the lock
     store = Store(config.data_dir)
     store.open()
+    store.refresh = lambda case, at: setattr(case, "sla", sla(case, config, at))
     chosen = make_translator(config) if translator == "config" else translator
     assert not isinstance(chosen, str)
     # langdetect loads its profiles on first use (~0.1 s): start now, on a thread, so that the

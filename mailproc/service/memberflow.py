@@ -53,6 +53,9 @@ def member_mail(p: Desk, inbound: Inbound, raw: bytes, member: Member, view: Bat
     case = thread_case(msg, view, p.config)
     if case is None and not reply.commands:
         return None
+    if case is not None and case.reporter.email and normalise_email(case.reporter.email) in {
+            normalise_email(a) for a in [member.email, *member.aliases]}:
+        return None  # a member writing on their own report is its reporter: heard as such
     auth = authenticate(raw, msg, p.config, token=reply.token)
     reclaim = [c for c in reply.commands if c.word == "reclaim"]
     if reclaim and auth.ok:

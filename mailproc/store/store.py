@@ -26,6 +26,7 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -92,6 +93,7 @@ class Store:
         self._snapshot_path = data_dir / "snapshot.json"
         self._ix = Indexes()
         self._cases: dict[str, Case] = {}  # read-only cache; callers copy before changing
+        self.refresh: Callable[[Case, datetime], None] | None = None  # see _record_delivered
         self._counters: dict[str, int] = {}
         self._flags: dict[str, str] = {}
         self._txn_seq = 0
@@ -435,8 +437,10 @@ class Store:
         flush_tinydb(self._outbox)
 
     def _record_delivered(self, mails: list[Outgoing], at: datetime) -> None:
-        """A scheduled mail's delivery time goes on its case, once (its SLA counts delivery,
-        not queueing). Only mail with a key does this: acks and notices cost no case write."""
+        """A keyed mail's delivery time goes on its case, once (its SLA counts delivery, not
+        queueing): the acknowledgement and the tick's mail; notices cost no case write.
+        `refresh`, set by the application, brings the case's stored SLA record up to date in
+        the same write, so that the next tick need not write the case again."""
         changed: dict[str, Case] = {}
         for mail in mails:
             if mail.key is None or mail.case_id is None:
@@ -447,6 +451,9 @@ class Store:
             if mail.case_id not in changed:
                 case = changed[mail.case_id] = case.model_copy(deep=True)
             case.delivered[mail.key] = at
+        if self.refresh is not None:
+            for case in changed.values():
+                self.refresh(case, at)
         if changed:
             self.commit(Transaction(cases=changed))
 
