@@ -584,3 +584,40 @@ def test_a_member_who_reports_is_heard_as_the_reporter_on_their_own_case(
     assert box.run()[0][:2] == ["followup", "COC-2026-0001"]
     assert any("He wrote to me again." in box.text(m)
                for m in box.sent("alice@example.org", "the reporter wrote again"))
+
+
+def test_one_word_replies_urgent_and_escrow_change_the_case_and_say_so(tmp_path: Path) -> None:
+    from test_committee_more import Box
+
+    box = Box(tmp_path)
+    box.send(mail("lucia@example.net", "Denuncia", "Quiero denunciar acoso en el chat del "
+                  "proyecto.\n\nPersona denunciada: Marcos Pérez", name="Lucía"))
+    box.run()
+    ack = box.sent("lucia@example.net", "")[0]
+    assert "URGENTE" in box.text(ack) and "RETENER" in box.text(ack)  # told how to ask
+    box.member("alice", "#clear", box.sent("alice@example.org", "New report")[0])
+    box.run()
+    box.send(mail("lucia@example.net", f"Re: {ack['Subject']}", "¡URGENTE!",
+                  in_reply_to=ack["Message-ID"].strip("<>")))
+    box.run()
+    record = show(box.config, "COC-2026-0001")
+    assert record["triage"]["urgent"] and "reporter-asked" in record["triage"]["urgent_reasons"]
+    assert any("URGENT" in str(m["Subject"]) for m in box.sent("alice@example.org", "wrote"))
+    assert any("urgente" in box.text(m) for m in box.sent("lucia@example.net", "llegó"))
+    assert box.sent("bashir@example.org", "now URGENT")  # not cleared: told, without content
+    box.send(mail("lucia@example.net", f"Re: {ack['Subject']}", "retener",
+                  in_reply_to=ack["Message-ID"].strip("<>")))
+    box.run()
+    assert show(box.config, "COC-2026-0001")["status"] == "escrowed"
+    assert any("hold this report in escrow" in " ".join(box.text(m).split())
+               for m in box.sent("alice@example.org", "update"))
+    assert any("retenemos tu denuncia" in " ".join(box.text(m).split())
+               for m in box.sent("lucia@example.net", "llegó"))
+    # The committee can mark urgency itself, too.
+    box.send(mail("sam@example.net", "Report", EN_REPORT))
+    box.run()
+    second = [m for m in box.sent("alice@example.org", "New report")
+              if "COC-2026-0002" in str(m["Subject"])]
+    box.member("alice", "#clear\n#urgent", second[0])
+    box.run()
+    assert show(box.config, "COC-2026-0002")["triage"]["priority"] == "P1"

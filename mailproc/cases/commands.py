@@ -274,6 +274,18 @@ def _vote(s: Session, args: str) -> str:
     return f"vote recorded on motion {motion.number} ({counted}; {tally.status})"
 
 
+def _urgent(s: Session, _args: str) -> str:
+    """`#urgent`: the committee marks the case urgent (P1) and every cleared member is told."""
+    case = s.need_case()
+    if case.triage.urgent:
+        return "the case is already urgent"
+    case.triage.urgent, case.triage.priority = True, "P1"
+    case.triage.urgent_reasons = sorted({*case.triage.urgent_reasons, "committee"})
+    s.diary("urgent", "marked urgent by a member; priority P1")
+    s.announce.append("the case is now URGENT (priority P1).")
+    return "marked urgent (P1); the cleared members are told"
+
+
 def _escrow(s: Session, _args: str) -> str:
     case = s.need_case()
     if case.status is not CaseStatus.ESCROWED:
@@ -457,6 +469,7 @@ COMMANDS: dict[str, Spec] = {
     "reply": Spec(_reply, "#reply TEXT", "write to the reporter (translated)"),
     "propose": Spec(_propose, "#propose violation=yes|no consequences=K PLAN", "a motion"),
     "vote": Spec(_vote, "#vote yes|no|abstain", "vote on the open motion"),
+    "urgent": Spec(_urgent, "#urgent", "mark the case urgent (P1)"),
     "escrow": Spec(_escrow, "#escrow", "hold the case in escrow"),
     "release": Spec(_release, "#release", "release it from escrow (the reporter consented)",
                     destructive=True, check=_releasable),

@@ -27,6 +27,7 @@ from mailproc.mail.compose import MailSpec
 from mailproc.model.parsed import Address, CaseStatus, Folder, Outcome, Translation, normalise_email
 from mailproc.model.records import Case, DiaryEntry, Followup
 from mailproc.reading.consent import ONE_WORD, consent_of
+from mailproc.reading.requests import one_word_request
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,16 @@ def followup(inbound: Inbound, case: Case, facts: FollowupFacts, ctx: Context) -
         d.message_index[msg.message_id] = case.id
         if msg.message_id not in updated.message_ids:
             updated.message_ids.append(msg.message_id)
-    newly_urgent = bool(facts.urgent_reasons) and not updated.triage.urgent
+    request = one_word_request(msg.text)
+    reasons = (*facts.urgent_reasons, *(["reporter-asked"] if request == "urgent" else []))
+    if request == "escrow":
+        _hold(d, updated, ctx)
+    newly_urgent = bool(reasons) and not updated.triage.urgent
     if newly_urgent:
         updated.triage.urgent, updated.triage.priority = True, "P1"
-        updated.triage.urgent_reasons = sorted({*updated.triage.urgent_reasons,
-                                                *facts.urgent_reasons})
-        _diary(d, ctx, "urgent", "a follow-up reads as danger: "
-                            f"{', '.join(facts.urgent_reasons)}; priority P1")
+        updated.triage.urgent_reasons = sorted({*updated.triage.urgent_reasons, *reasons})
+        _diary(d, ctx, "urgent", "a follow-up reads as danger or asks for urgency: "
+                                 f"{', '.join(reasons)}; priority P1")
     consent = _consent(d, updated, inbound, ctx) if updated.status is CaseStatus.ESCROWED \
         else None
     if updated.status is CaseStatus.ESCROWED:
@@ -73,8 +77,21 @@ def followup(inbound: Inbound, case: Case, facts: FollowupFacts, ctx: Context) -
         _diary(d, ctx, "followup-relayed", f"passed to {relayed} cleared member(s)")
         if newly_urgent:
             _urgent_notice(d, updated, ctx)
-    _receipt(d, updated, inbound, consent, ctx)
+    _receipt(d, updated, inbound, consent, ctx, request)
     return d
+
+
+def _hold(d: Decision, case: Case, ctx: Context) -> None:
+    """The reporter's ESCROW: held from now on (the clocks pause), the cleared members told;
+    what they already received stays with them."""
+    if case.status in (CaseStatus.ESCROWED, CaseStatus.CLOSED):
+        return
+    case.status, case.escrow = CaseStatus.ESCROWED, True
+    case.escrow_periods.append([ctx.now, None])
+    _diary(d, ctx, "escrow", "the reporter asked to hold the report in escrow")
+    tell_cleared(d, case, ctx, [
+        "The reporter asked us to hold this report in escrow: nothing more is done or shown "
+        "until another report names the same person and the reporter consents."])
 
 
 def _consent(d: Decision, case: Case, inbound: Inbound, ctx: Context) -> bool | None:
@@ -166,7 +183,7 @@ def _to_member(d: Decision, case: Case, name: str, email: str, subject: str, bod
 
 
 def _receipt(d: Decision, case: Case, inbound: Inbound, consent: bool | None,
-             ctx: Context) -> None:
+             ctx: Context, request: str | None = None) -> None:
     """A short "it reached the committee" to whoever wrote, in the case's language."""
     sender = inbound.message.from_
     if sender is None:
@@ -175,7 +192,7 @@ def _receipt(d: Decision, case: Case, inbound: Inbound, consent: bool | None,
                                                                 case.language) else "en"
     held = case.status is CaseStatus.ESCROWED
     rendered = ctx.renderer.render("followup_receipt", lang, {
-        "case": {"id": case.id}, "held": held, "consent": consent,
+        "case": {"id": case.id}, "held": held, "consent": consent, "request": request,
         "committee_name": ctx.config.committee_name,
         "conduct_address": ctx.config.conduct_address,
         "emergency_contact": ctx.config.emergency_contact})

@@ -400,7 +400,7 @@ SAMPLE_CONTEXTS: dict[str, dict[str, object]] = {
         "committee_name": "Example Community Code of Conduct committee",
     },
     "followup_receipt": {
-        "case": {"id": "COC-2026-0007"}, "held": False, "consent": None,
+        "case": {"id": "COC-2026-0007"}, "held": False, "consent": None, "request": None,
         "committee_name": "Example Community Code of Conduct committee",
         "conduct_address": "conduct@example.org", "emergency_contact": "+1 555 0100",
     },
