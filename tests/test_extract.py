@@ -195,6 +195,9 @@ def test_witnesses_none() -> None:
 FLAGS: list[tuple[str, str, dict[str, object]]] = [
     # anonymous
     ("I want to stay anonymous.", "en", {"anonymous": True}),
+    ("Please treat this as an anonymous report.", "en", {"anonymous": True}),
+    ("No me contacten, no quiero dar mi nombre.", "es", {"anonymous": True}),
+    ("Je ne veux pas donner mon nom.", "fr", {"anonymous": True}),
     ("Please keep this anonymous.", "en", {"anonymous": True}),
     ("I'd like to remain anonymous if possible.", "en", {"anonymous": True}),
     ("Please don't share my name with anyone.", "en", {"anonymous": True}),
@@ -260,6 +263,9 @@ FLAGS: list[tuple[str, str, dict[str, object]]] = [
     ("Ele ameaçou me matar.", "pt", {"urgent_reasons": ("threat",)}),
     ("Ele publicou o meu endereço no grupo.", "pt", {"urgent_reasons": ("doxxing",)}),
     ("Tenho pensamentos suicidas.", "pt", {"urgent_reasons": ("self-harm",)}),
+    ("He said he will find me at the next conference.", "en", {"urgent_reasons": ("threat",)}),
+    ("He said he would find me boring at the talk.", "en", {}),
+    ("He knows where I live.", "en", {"urgent_reasons": ("physical-danger",)}),
 ]
 _FLAG_DEFAULTS: dict[str, object] = {
     "anonymous": False, "escrow": False, "on_behalf_of": None, "urgent_reasons": ()
@@ -310,6 +316,16 @@ TRANSLATED: list[tuple[str, str, dict[str, object]]] = [
         {"urgent_reasons": ("physical-danger",)},
     ),
     ("彼は私を殺すと脅しました。", "He threatened to kill me.", {"urgent_reasons": ("threat",)}),
+    (
+        "Он сказал, что найдёт меня на следующей конференции.",
+        "He said he will find me at the next conference.",
+        {"urgent_reasons": ("threat",)},
+    ),
+    (
+        "Per favore, trattatela come una segnalazione anonima.",
+        "Please treat this as an anonymous report.",
+        {"anonymous": True},
+    ),
     (
         "彼は私の自宅の住所を公開しました。",
         "He posted my home address online.",

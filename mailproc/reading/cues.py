@@ -45,8 +45,9 @@ _REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
             r"|hope|choose)\s+(?:to\s+)?(?:stay|remain|be|be\s+kept|keep\s+(?:it|this)|report"
             r"(?:\s+(?:this|it))?|submit(?:\s+(?:this|it))?)\s+(?:\w+\s+)?anonymous(?:ly)?\b",
             _I + _GAP + r"(?:want|wish|prefer|need|ask\s+for|request|like)\s+anonymity\b",
-            r"\b(?:keep|treat|leave|handle)\s+(?:this|it|me|this\s+report|the\s+report"
-            r"|my\s+(?:name|identity|report))\s+(?:\w+\s+)?(?:anonymous|anonymi[sz]ed)\b",
+            r"\b(?:keep|treat|leave|handle|file|log|record)\s+(?:this|it|me|this\s+report"
+            r"|the\s+report|my\s+(?:name|identity|report))\s+(?:\w+\s+){0,2}?"
+            r"(?:anonymous|anonymi[sz]ed)\b",
             r"\b(?:this|my\s+report|this\s+report)\s+(?:is|should\s+be|must\s+be)\s+"
             r"(?:an\s+)?anonymous(?:\s+report)?\b",
             r"\bI(?:\s+am|['’]m)?\s+(?:writing|reporting|submitting)\s+(?:this\s+)?anonymously\b",
@@ -201,6 +202,8 @@ _REQUESTS_SELF_NEGATED: dict[str, dict[str, tuple[str, ...]]] = {
             r"(?:nombre|identidad)|qui[ée]n\s+soy)",
             r"\bsin\s+(?:revelar|dar|compartir|mencionar)\s+mi\s+(?:nombre|identidad)",
             r"\bque\s+mi\s+nombre\s+no\s+(?:aparezca|se\s+(?:comparta|mencione|revele|sepa))",
+            r"\bno\s+quiero\s+(?:dar|decir|revelar|compartir|que\s+se\s+sepa)\s+mi\s+"
+            r"(?:nombre|identidad)",
         ),
         "fr": (
             r"\bne\s+(?:r[ée]v[ée]lez|partagez|divulguez|communiquez|donnez|mentionnez|dites)\s+"
@@ -208,6 +211,8 @@ _REQUESTS_SELF_NEGATED: dict[str, dict[str, tuple[str, ...]]] = {
             r"\bsans\s+(?:r[ée]v[ée]ler|donner|partager|divulguer|mentionner)\s+mon\s+"
             r"(?:nom|identit[ée])",
             r"\bje\s+ne\s+veux\s+pas\s+que\s+mon\s+(?:nom|identit[ée])\s+(?:soit|apparaisse)",
+            r"\bje\s+ne\s+(?:veux|souhaite|pr[ée]f[èe]re)\s+pas\s+(?:donner|dire|r[ée]v[ée]ler"
+            r"|communiquer)\s+mon\s+(?:nom|identit[ée])",
         ),
         "de": (
             r"\b(?:nennen|geben|teilen)\s+sie\s+meinen\s+namen\s+(?:bitte\s+)?nicht\b",

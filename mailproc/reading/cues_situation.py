@@ -98,6 +98,12 @@ SITUATION: dict[str, dict[str, tuple[str, ...]]] = {
             r"\b(?:said|told\s+me|wrote)\s+(?:that\s+)?(?:he|she|they)\s+(?:would|will|['’]d"
             r"|['’]ll|(?:is|are|was|were)\s+going\s+to)\s+" + _HARM_EN + r"\s+(?:me|you)\b",
             r"\b(?:death|rape)\s+threats?\b",
+            r"\b(?:he|she|they)\s+(?:said|says|told\s+me|wrote|warned\s+me)\s+(?:that\s+)?"
+            r"(?:he|she|they|I)\s+(?:will|would|['’]ll|['’]d|(?:is|are|was|were)\s+going\s+to)"
+            r"\s+(?:be\s+)?find(?:s|ing)?\s+me\b(?!\s+(?:\w+ing|attractive|cute|funny|weird"
+            r"|strange|interesting|annoying)\b)",
+            r"\b(?:will|would|['’]ll|['’]d)\s+(?:be\s+)?found\s+at\s+the\s+next\s+"
+            r"(?:conference|event|meetup)\b",
             r"\bI(?:['’]ll|\s+will|\s+am\s+going\s+to|['’]m\s+going\s+to|['’]m\s+gonna)\s+"
             r"(?:kill|hurt|find|rape|beat|stab|shoot)\s+you\b",
         ),
