@@ -7,6 +7,7 @@ spin; it reconnects with backoff and handles the mail that arrived meanwhile.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -72,6 +73,11 @@ def test_a_login_refused_at_start_is_a_failed_round_not_a_crash(dovecot, tmp_pat
     assert b"mailbox unavailable" in run.stderr
     assert b"Traceback" not in run.stderr and b"not-the-password" not in run.stderr
     assert len(dovecot.messages("INBOX")) == 1
+    # The cause, in the log and in status, in words an admin can act on (not just a class).
+    assert b"AUTHENTICATIONFAILED" in run.stderr, run.stderr.decode()
+    status = subprocess.run([sys.executable, "-m", "mailproc.cli", "--config", str(config),
+                             "status", "--json"], capture_output=True, timeout=60, check=False)
+    assert "AUTHENTICATIONFAILED" in json.loads(status.stdout)["mailbox"]["last_error"]
 
 
 def test_broken_templates_stop_the_start_before_any_mail_is_touched(dovecot,

@@ -129,6 +129,8 @@ def test_admin_is_mailed_once_when_the_mailbox_stays_unreachable(dovecot, smtp_s
     alerts = [m for m in smtp_server.messages if ADMIN in m.rcpt_tos]
     assert len(alerts) == 1
     assert "unreachable" in alerts[0].message["Subject"]
+    body = alerts[0].message.get_body(("plain",)).get_content()
+    assert "ConnectionRefusedError" in body  # the cause, not just "MailboxError"
     assert all(ADMIN in m.rcpt_tos for m in smtp_server.messages)  # the committee got nothing
 
 

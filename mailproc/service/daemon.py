@@ -31,7 +31,7 @@ from mailproc.service.logsetup import where
 from mailproc.service.notify import sd_notify, watchdog_interval
 from mailproc.service.prepare import Prepared
 from mailproc.service.scheduled import tick as scheduled_tick
-from mailproc.service.supervisor import Supervisor
+from mailproc.service.supervisor import Supervisor, failure_text
 
 if TYPE_CHECKING:  # only the daemon's jobs need it; `run --once` never imports it
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -160,7 +160,7 @@ class Daemon:
                     await self._wait_for_mail()
             except Exception as exc:  # the daemon outlives any failure of one round
                 if isinstance(exc, MailboxError):
-                    log.warning("mailbox unavailable (%s); reconnecting", type(exc).__name__)
+                    log.warning("mailbox unavailable (%s); reconnecting", failure_text(exc))
                 else:
                     log.error("unexpected %s at %s; reconnecting", type(exc).__name__,
                               where(exc))

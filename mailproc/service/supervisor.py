@@ -15,6 +15,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from mailproc.adapters.mailbox import MailboxError
 from mailproc.cases.workflow import format_time, outgoing_mail
 from mailproc.config.yamlsource import ConfigError
 from mailproc.mail.compose import MailSpec
@@ -64,7 +65,7 @@ class Supervisor:
     def mailbox_failed(self, exc: BaseException) -> None:
         if self.snapshot.unreachable_since is None:
             self.snapshot.unreachable_since = self.app.clock()
-        self.snapshot.last_error = type(exc).__name__
+        self.snapshot.last_error = failure_text(exc)
         self.write()
 
     def write(self) -> None:
@@ -163,3 +164,12 @@ def _state(flag: str | None) -> AlertState:
     doc = json.loads(flag)
     return AlertState(doc.get("key"), datetime.fromisoformat(doc["at"]) if doc.get("at")
                       else None)
+
+
+def failure_text(exc: BaseException) -> str:
+    """What an admin reads about a failure: a mailbox error's own words (written by the adapter
+    with every secret cut out, e.g. "IMAP connect failed: ConnectionRefusedError: [Errno 111]
+    Connection refused"), else only the class name (other exceptions may carry content)."""
+    if isinstance(exc, MailboxError) and str(exc):
+        return f"{type(exc).__name__}: {str(exc)[:300]}"
+    return type(exc).__name__
