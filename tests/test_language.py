@@ -287,7 +287,8 @@ def test_build_translator_per_backend(server: LibreTranslateServer) -> None:
                                                url=server.url))
     assert isinstance(libre, LibreTranslateClient)
     assert libre.translate(REPORT_ES, "es", "en") == REPORT_EN
-    google = build_translator(TranslationConfig())  # the default; builds without a request
+    assert build_translator(TranslationConfig()) is None  # off unless a backend is named
+    google = build_translator(TranslationConfig(backend=TranslationBackend.GOOGLE))
     assert isinstance(google, DeepTranslatorBackend) and google.engine == "google"
     assert google.code("zh") == "zh-CN" and google.code("he") == "iw"
     mymemory = build_translator(TranslationConfig(backend=TranslationBackend.MYMEMORY))
@@ -407,3 +408,19 @@ def test_fake_server_speaks_the_api(server: LibreTranslateServer) -> None:
                          data={"q": REPORT_ES, "source": "es", "target": "en"}).json()
     assert form == {"translatedText": REPORT_EN}
     assert fake_translation("en", "fr", "Hello") == "[fr] Hello"
+
+
+def test_translation_is_off_unless_named_and_the_daemon_says_so_once(tmp_path: Path) -> None:
+    """Privacy by default: the shipped config and a config without a translation section send
+    no report text anywhere, and the start says so once, clearly."""
+    import yaml
+    from harness import REPO, mailproc, write_config
+
+    shipped = yaml.safe_load((REPO / "rules" / "config.yaml").read_text())
+    assert shipped["translation"]["backend"] == "none"
+    config = write_config(tmp_path, mailbox={"maildir": str(tmp_path / "var" / "mail")})
+    doc = yaml.safe_load(config.read_text())
+    del doc["translation"]
+    config.write_text(yaml.safe_dump(doc))
+    run = mailproc(config, "run", "--once")
+    assert run.code == 0 and run.err.count("translation is off") == 1, run.err

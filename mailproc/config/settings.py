@@ -216,7 +216,8 @@ class TranslationBackend(StrEnum):
 
 
 class TranslationConfig(Strict):
-    backend: TranslationBackend = TranslationBackend.GOOGLE
+    # Off unless the admin names a backend: no report text goes to a third party by default.
+    backend: TranslationBackend = TranslationBackend.NONE
     url: str | None = None  # libretranslate: the server's base URL
     api_key: Secret | None = None
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)

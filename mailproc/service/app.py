@@ -87,7 +87,12 @@ def make_translator(config: Config) -> GuardedTranslator | None:
     secret = cfg.api_key.reveal() if cfg.api_key else None
     inner = build_translator(cfg, secret)
     if inner is None:
+        log.info("translation is off (translation.backend: none): reports in other languages "
+                 "reach the committee as written")
         return None
+    if cfg.backend.value != "libretranslate":
+        log.info("translation: report text is sent to %s (translation.backend)",
+                 cfg.backend.value)
     return GuardedTranslator(inner, timeout=cfg.timeout_seconds,
                              pause_after_failure=cfg.pause_after_failure_seconds)
 
