@@ -120,3 +120,12 @@ def test_cli_check_passes_on_the_shipped_files() -> None:
     run = mailproc(REPO / "rules" / "config.yaml", "check")
     assert run.code == 0, run.err
     assert run.out.startswith("ok:")
+
+
+def test_the_command_tells_its_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from mailproc import __version__
+    from mailproc.cli.main import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"mailproc {__version__}"

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from mailproc import __version__
 from mailproc.config.settings import Config, config_path, load_config
 from mailproc.config.yamlsource import ConfigError
 from mailproc.deadlines.clocks import pending
@@ -81,6 +82,7 @@ def _global_options(p: argparse.ArgumentParser, default: object) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mailproc", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"mailproc {__version__}")
     _global_options(p, None)
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, argparse.SUPPRESS)  # after the subcommand too, without resetting
