@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from harness import imap_mailbox, mail, smtp_outgoing, write_config
 from libretranslate import LibreTranslateServer
@@ -88,3 +89,24 @@ def test_a_whole_conversation_leaves_no_personal_data_in_logs(dovecot, smtp_serv
     for line in lines:
         for secret in PLANTED:
             assert secret.lower() not in line.lower(), f"{secret!r} leaked into: {line}"
+
+
+def test_json_logs_carry_the_outcome_as_fields_and_stdout_stays_clean(tmp_path: Path) -> None:
+    """With logging.format: json each message's outcome is a JSON log record with case,
+    outcome and reason fields, and stdout carries no plain table unless --table asks."""
+    from harness import mailproc
+
+    from mailproc.adapters.maildir import deliver
+
+    config = write_config(tmp_path, mailbox={"maildir": str(tmp_path / "var" / "mail")},
+                          logging={"format": "json"})
+    deliver(tmp_path / "var" / "mail", mail("sam@example.net", "Report", "Harassment in chat."))
+    run = mailproc(config, "run", "--once")
+    assert run.code == 0 and run.lines() == []
+    records = [json.loads(line) for line in run.err.splitlines() if line.startswith("{")]
+    (handled,) = [r for r in records if "outcome" in r]
+    assert handled["outcome"] == "report" and handled["case"] == "COC-2026-0001"
+    assert handled["reason"] == "new-report" and "sam@example.net" not in run.err
+    deliver(tmp_path / "var" / "mail", mail("rita@example.net", "Report", "Insults at the bar."))
+    assert mailproc(config, "run", "--once", "--table").lines()[0][:2] == [
+        "report", "COC-2026-0002"]

@@ -98,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--demo", action="store_true",
                      help="on first start, put sample mails into an empty Maildir")
     run.add_argument("--log-level", default=None, help="overrides logging.level of the config")
+    run.add_argument("--table", action="store_true",
+                     help="print the outcome table on stdout even with logging.format: json")
     triage = command("triage", "dry run: what would happen to these messages")
     triage.add_argument("paths", nargs="*", type=Path, help=".eml files or directories")
     triage.add_argument("--maildir", type=Path, default=None)
@@ -183,6 +185,7 @@ def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         out.write(_banner(config, args.once))
         out.flush()
         daemon = Daemon(app, open_source(config.mailbox), out, once=args.once, reader=reader)
+        daemon.table = daemon.table or args.table
         return asyncio.run(daemon.run())
     finally:
         if reader is not None:

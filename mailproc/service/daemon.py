@@ -54,6 +54,7 @@ class Daemon:
                  on_batch: Callable[[list[Handled]], None] | None = None,
                  reader: ReaderProcess | None = None) -> None:
         self.app, self.source, self.out, self.once = app, source, out, once
+        self.table = app.config.logging.format != "json"  # `--table` sets it for JSON logs
         self.reader = reader  # the process that archives and reads each batch; None: inline
         self.stop = asyncio.Event()
         self._outbox_lock = asyncio.Lock()
@@ -283,9 +284,17 @@ class Daemon:
             log.info("translated %d pending case(s)", retried)
 
     def print_line(self, h: Handled) -> None:
-        self.out.write(f"{h.outcome.value:<12} {h.case_id or '-':<16} {h.language or '-':<5} "
-                       f"{h.reason}\n")
-        self.out.flush()
+        """One message's outcome: a line of the table on stdout, unless the logs are JSON
+        (`logging.format: json`) and no `--table` was asked: then a log record whose fields
+        are the case, the outcome, the reason and the language (never content)."""
+        if self.table:
+            self.out.write(f"{h.outcome.value:<12} {h.case_id or '-':<16} "
+                           f"{h.language or '-':<5} {h.reason}\n")
+            self.out.flush()
+        else:
+            log.info("%s %s %s", h.outcome.value, h.case_id or "-", h.reason, extra={
+                "case": h.case_id, "outcome": h.outcome.value, "reason": h.reason,
+                "language": h.language})
 
     def _reader_state(self) -> str:
         """For status.json: whether a reader process does the reading now."""

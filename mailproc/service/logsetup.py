@@ -18,12 +18,18 @@ QUIET = ("urllib3", "requests", "imapclient", "mail-parser", "mailparser", "apsc
          "aiosmtplib", "asyncio", "flufl.bounce")
 
 
+FIELDS = ("case", "outcome", "reason", "language")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc = {"ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
                "level": record.levelname, "logger": record.name, "msg": record.getMessage()}
         if record.exc_info and record.exc_info[0] is not None:
             doc["exc"] = record.exc_info[0].__name__  # the class only: text can carry content
+        for field in FIELDS:  # what a log shipper filters on, given by the caller as `extra`
+            if hasattr(record, field):
+                doc[field] = getattr(record, field)
         return json.dumps(doc, ensure_ascii=False)
 
 
