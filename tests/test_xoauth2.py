@@ -148,7 +148,7 @@ def test_smtp_refused_token_keeps_mail_queued_and_out_of_messages(
         smtp_oauth2: SmtpServer, tmp_path: Path) -> None:
     config = _queue(tmp_path, smtp_oauth2, _token_command(tmp_path))
     first = mailproc(config, "run", "--once")
-    assert first.code == 0
+    assert first.code == 1 and "4 mail(s) not delivered yet" in first.err
     assert smtp_oauth2.messages == []
     queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
     assert queue.count('"attempts":') == 4 and "SMTPAuthenticationError" in queue
@@ -164,7 +164,7 @@ def test_smtp_refused_token_keeps_mail_queued_and_out_of_messages(
 def test_smtp_broken_token_command_fails_before_connecting(
         smtp_oauth2: SmtpServer, tmp_path: Path) -> None:
     config = _queue(tmp_path, smtp_oauth2, _token_command(tmp_path, 'print("two words")'))
-    assert mailproc(config, "run", "--once").code == 0
+    assert mailproc(config, "run", "--once").code == 1  # nothing could be delivered
     assert smtp_oauth2.tokens_asked == [] and smtp_oauth2.connections == 0
     queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
     assert "expected one access token" in queue

@@ -65,20 +65,23 @@ class FlushResult:
 
 
 async def flush_outbox(store: Store, delivery: Delivery, cfg: OutgoingConfig,
-                       clock: Callable[[], datetime]) -> FlushResult:
-    """Send every queued mail that is due; failures are rescheduled with capped backoff."""
+                       clock: Callable[[], datetime], *, all_now: bool = False) -> FlushResult:
+    """Send every queued mail that is due; failures are rescheduled with capped backoff.
+    `all_now`: mail waiting out its backoff is tried too (the last flush of a `run --once`:
+    the next try is the next run)."""
     try:
-        return await _flush(store, delivery, cfg, clock)
+        return await _flush(store, delivery, cfg, clock, all_now)
     finally:
         await delivery.close()
 
 
 async def _flush(store: Store, delivery: Delivery, cfg: OutgoingConfig,
-                 clock: Callable[[], datetime]) -> FlushResult:
+                 clock: Callable[[], datetime], all_now: bool = False) -> FlushResult:
     now = clock()
     # Oldest first; within a batch, what a reporter waits for before the committee's notices.
     queued = sorted(store.pending_outgoing(), key=lambda m: (m.queued_at, m.purpose != "ack"))
-    due = deque(m for m in queued if m.next_attempt_at is None or m.next_attempt_at <= now)
+    due = deque(m for m in queued
+                if all_now or m.next_attempt_at is None or m.next_attempt_at <= now)
     waiting = len(queued) - len(due)
     sent = failed = 0
     delivered: list[Outgoing] = []

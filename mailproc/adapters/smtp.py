@@ -204,6 +204,7 @@ class _Disconnected(Exception):
 
 
 def _safe(text: str) -> str:
-    """Server messages can echo addresses: keep only the first words, without any '@'."""
-    words = [w for w in text.split()[:8] if "@" not in w]
+    """A server's message as the admin needs it (up to 40 words), without any word that holds
+    an address (servers echo the recipient)."""
+    words = [w if "@" not in w else "<address>" for w in text.split()[:40]]
     return " ".join(words)

@@ -1,10 +1,11 @@
 """The `mailproc` command: check, run, cases, show, status, due, triage, diary, members.
 
-Exit codes: 0 fine; 1 the run hit a mailbox it could not reach (--once); 2 bad configuration,
-templates, arguments, or a data directory held by another daemon. Problems with files print one
-per line as `file:line: key.path: what is wrong`. The global options (`--config`, `--now`) may
-also follow the subcommand. `--now` (or MAILPROC_NOW) sets the clock, a testing and preview
-aid: `run`, `status`, `cases`, `show` and `due` then act as if it were that time.
+Exit codes: 0 fine; 1 the run hit a mailbox it could not reach or left mail undelivered
+(--once); 2 bad configuration, templates, arguments, or a data directory held by another
+daemon. Problems with files print one per line as `file:line: key.path: what is wrong`.
+The global options (`--config`, `--now`) may also follow the subcommand. `--now` (or
+MAILPROC_NOW) sets the clock, a testing and preview aid: `run`, `status`, `cases`, `show`
+and `due` then act as if it were that time.
 """
 
 from __future__ import annotations

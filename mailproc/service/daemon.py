@@ -89,13 +89,24 @@ class Daemon:
             if scheduler is not None and scheduler.running:
                 scheduler.shutdown(wait=False)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.flush(), FINAL_FLUSH_SECONDS)
+                await asyncio.wait_for(self.flush(all_now=self.once), FINAL_FLUSH_SECONDS)
             moved = await asyncio.to_thread(self._move_committed)
             self.app.store.record_moved(moved)
             await asyncio.to_thread(self._close_source)
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+            self._say_stopped()
         return self.exit_code
+
+    def _say_stopped(self) -> None:
+        """The stop, logged; a `run --once` that leaves mail undelivered exits 1 and says how
+        much (it stays queued: the next run tries again)."""
+        left = len(self.app.store.pending_outgoing())
+        if self.once and left and self.exit_code == 0:
+            self.exit_code = 1
+        log.log(logging.WARNING if left else logging.INFO,
+                "stopped%s; %d mail(s) not delivered yet%s", " (run --once)" if self.once else "",
+                left, ": they stay queued and are tried again" if left else "")
 
     def _scheduler(self) -> AsyncIOScheduler:
         """Periodic jobs; everything they act on is derived from the store, not kept here.
@@ -273,10 +284,10 @@ class Daemon:
         if rest:
             self.source.move(rest)
 
-    async def flush(self) -> FlushResult:
+    async def flush(self, all_now: bool = False) -> FlushResult:
         async with self._outbox_lock:
             return await flush_outbox(self.app.store, self.app.delivery,
-                                      self.app.config.outgoing, self.app.clock)
+                                      self.app.config.outgoing, self.app.clock, all_now=all_now)
 
     async def retry_translations(self) -> None:
         retried = self.app.pipeline.retry_translations()
