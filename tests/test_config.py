@@ -129,3 +129,24 @@ def test_the_command_tells_its_version(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit) as done:
         main(["--version"])
     assert done.value.code == 0 and capsys.readouterr().out.strip() == f"mailproc {__version__}"
+
+
+def test_check_fails_on_every_missing_file_and_unreadable_secret(tmp_path: Path) -> None:
+    """`mailproc check` names what the configuration points at and cannot find: the triage
+    rules, the consequence ladder, a secret file, an unset variable (never a secret's value)."""
+    from harness import mailproc, write_config
+
+    config = write_config(
+        tmp_path, mailbox={"imap": {"host": "127.0.0.1", "username": "conduct",
+                                    "password": {"file": str(tmp_path / "no-such-secret")}}},
+        outgoing={"smtp": {"host": "127.0.0.1", "username": "conduct",
+                           "password": {"env": "MAILPROC_TEST_UNSET_VARIABLE"}}})
+    run = mailproc(config, "check")
+    assert run.code == 2
+    lines = run.err.splitlines()
+    assert any("triage_rules:" in x and "every human mail would become a report" in x
+               for x in lines)
+    assert any("consequences:" in x and "event-ban" in x for x in lines)
+    assert any("mailbox.imap.password:" in x and "no-such-secret" in x for x in lines)
+    assert any("outgoing.smtp.password:" in x and "MAILPROC_TEST_UNSET_VARIABLE" in x
+               for x in lines)

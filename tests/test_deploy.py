@@ -164,7 +164,8 @@ def _mdwe_launcher() -> list[str]:
 def test_mailproc_runs_under_memory_deny_write_execute(tmp_path: Path) -> None:
     routes = yaml.safe_load((REPO / "rules" / "config.yaml").read_text())["routes"]
     config = write_config(tmp_path, mailbox={"maildir": str(tmp_path / "var" / "mail")},
-                          triage_rules=str(REPO / "rules" / "triage.yaml"), routes=routes)
+                          triage_rules=str(REPO / "rules" / "triage.yaml"), routes=routes,
+                          consequences=str(REPO / "rules" / "consequences.yaml"))
     results = []
     for args in (["check"], ["run", "--once", "--demo"]):
         done = subprocess.run(
@@ -241,7 +242,8 @@ def _installed_example(tmp_path: Path) -> Path:
             .replace(CREDS, f"{creds}/")
             .replace("/var/lib/mailproc", str(tmp_path / "data"))
             .replace("/opt/mailproc/templates", str(REPO / "templates"))
-            .replace("/etc/mailproc/triage.yaml", str(REPO / "rules" / "triage.yaml")))
+            .replace("/etc/mailproc/triage.yaml", str(REPO / "rules" / "triage.yaml"))
+            .replace("/etc/mailproc/consequences.yaml", str(REPO / "rules" / "consequences.yaml")))
     path = tmp_path / "etc" / "config.yaml"
     path.parent.mkdir()
     path.write_text(text)
