@@ -108,9 +108,14 @@ def test_systemd_gets_ready_and_watchdog_pings(tmp_path: Path) -> None:
     with daemon(config, {"NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "2000000"}):
         messages = []
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and "WATCHDOG=1" not in messages:
+        while time.monotonic() < deadline and not ("WATCHDOG=1" in messages and any(
+                m.startswith("STATUS=reading mail (poll)") for m in messages)):
             messages += listener.recv(4096).decode().split("\n")
     assert "READY=1" in messages and "WATCHDOG=1" in messages
+    # STATUS= follows the mailbox: connecting at first, then reading mail.
+    statuses = [m for m in messages if m.startswith("STATUS=")]
+    assert statuses[0] == "STATUS=starting: connecting to the mailbox", statuses
+    assert any(m.startswith("STATUS=reading mail (poll); last contact") for m in statuses)
     listener.close()
 
 

@@ -78,7 +78,9 @@ class Daemon:
         # collector comes back on here if the console script kept it off while starting.
         gc.freeze()
         gc.enable()
-        sd_notify("READY=1", "STATUS=reading mail")
+        # Ready once the store is open and rules and templates are loaded; STATUS= says from
+        # here on whether the mailbox is reached (the supervisor updates it at every round).
+        sd_notify("READY=1", f"STATUS={self.supervisor.snapshot.status_line()}")
         try:
             await self.mail_loop()
             if self.once:

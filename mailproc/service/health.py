@@ -34,13 +34,23 @@ class Snapshot:
     mailbox_mode: str
     last_contact: datetime | None = None
     unreachable_since: datetime | None = None
-    last_error: str | None = None  # an exception class name, never its text
+    last_error: str | None = None  # the failure's class, and a mailbox error's own words
     waiting: int = 0  # messages seen in the inbox but not yet handled at the last round
     rules_version: str | None = None
     templates_version: str | None = None
     # "process": a reader process archives and reads mail; "inline": the daemon does it itself
     # (turned off, one core, or the process went away: correct, only slower).
     reader: str = "inline"
+
+    def status_line(self) -> str:
+        """One line for systemd's STATUS= (what `systemctl status` shows)."""
+        if self.unreachable_since is not None:
+            return (f"mailbox unreachable since {self.unreachable_since:%H:%M} UTC: "
+                    f"{self.last_error or 'unknown'}")[:200]
+        if self.last_contact is None:
+            return "starting: connecting to the mailbox"
+        return (f"reading mail ({self.mailbox_mode}); last contact {self.last_contact:%H:%M} UTC"
+                + (f"; {self.waiting} waiting" if self.waiting else ""))
 
     def to_json(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, datetime) else v)

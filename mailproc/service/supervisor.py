@@ -25,6 +25,7 @@ from mailproc.model.records import Outgoing
 from mailproc.service.alerts import Alert, AlertState, candidate_alerts, due
 from mailproc.service.app import App, template_cache
 from mailproc.service.health import Snapshot
+from mailproc.service.notify import sd_notify
 from mailproc.store.files import atomic_write
 from mailproc.store.store import Transaction
 from mailproc.triage.evaluate import load_rules
@@ -69,6 +70,7 @@ class Supervisor:
         self.write()
 
     def write(self) -> None:
+        sd_notify(f"STATUS={self.snapshot.status_line()}")  # no-op outside systemd
         self.snapshot.updated_at = self.app.clock()
         data = json.dumps(self.snapshot.to_json(), indent=1).encode()
         atomic_write(self.app.config.data_dir / "status.json", data, sync_dir=False)
