@@ -35,6 +35,7 @@ from mailproc.cases.workflow import (
 from mailproc.config.consequences import load_ladder
 from mailproc.config.settings import Config, Member
 from mailproc.deadlines.clocks import sla
+from mailproc.mail.bounces import bounced_recipients
 from mailproc.mail.scrub import scrub_case, scrub_raw
 from mailproc.mail.templates import Renderer
 from mailproc.model.parsed import normalise_email
@@ -209,8 +210,6 @@ class Pipeline:
             case_id = view.case_for_message(mid)
             case = view.get_case(case_id) if case_id else None
             if case is not None:
-                from mailproc.mail.bounces import bounced_recipients
-
                 bounced(d, case, bounced_recipients(raw), ctx)
                 return
 
