@@ -380,7 +380,7 @@ def cmd_members(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         revoked.restore(member.email)
         out.write(f"{member.email} ({member.name}): restored now\n")
         return 0
-    revoked.add(member.email)
+    revoked.remove(member.email)
     aliases = f" and {', '.join(member.aliases)}" if member.aliases else ""
     out.write(f"{member.email}{aliases} ({member.name}): removed now (no more mail, commands "
               "refused); also delete them from the roster in the config file\n")

@@ -10,7 +10,6 @@ an address wins.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ class Revocations:
         self._joined: tuple[dict[str, Any], ...] = ()
         self._records: list[dict[str, Any]] = []
 
-    def add(self, email: str) -> None:
+    def remove(self, email: str) -> None:
         """Remove a member (by their roster address) from now on."""
         self._append(email, "remove")
 
@@ -82,6 +81,3 @@ class Revocations:
                                  "languages": list(record.get("languages") or ["en"])}
         self._emails = frozenset(removed - {""})
         self._joined = tuple(joined.values())  # removed ones too: `emails()` says which
-
-    def dump(self) -> str:
-        return json.dumps(sorted(self.emails()))
