@@ -1,0 +1,30 @@
+"""What every subcommand shares: exit codes, the clock `--now` sets, a read-only store."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TextIO
+
+from mailproc.config.settings import Config
+from mailproc.store.store import Store
+
+EXIT_CONFIG = 2
+
+Handler = Callable[[Config, argparse.Namespace, TextIO], int]
+"""A subcommand: the loaded config, the parsed arguments, where to write; returns the exit code."""
+AddCommand = Callable[[str, str], argparse.ArgumentParser]
+"""Adds a subcommand's parser (name, one-line help) with the global options."""
+
+
+def now_of(args: argparse.Namespace) -> datetime:
+    """The time the command acts at: `--now` / MAILPROC_NOW, else the real clock."""
+    clock: Callable[[], datetime] | None = getattr(args, "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+def open_read_only(config: Config) -> Store:
+    store = Store(config.data_dir, read_only=True)
+    store.open()
+    return store
