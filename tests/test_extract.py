@@ -40,6 +40,8 @@ def test_golden_report(name: str) -> None:
     )
     # Every field not named in the file must keep its default: nothing extra was invented.
     expected = _as_json(ReportFields()) | spec["expect"]
+    # A reported person the file lists without "automatic" was named under a label.
+    expected["reported"] = [{"automatic": False} | p for p in expected["reported"]]
     unchecked = {"description", "signals"} - set(spec["expect"])
     assert {k: v for k, v in got.items() if k not in unchecked} == {
         k: v for k, v in expected.items() if k not in unchecked
@@ -467,8 +469,9 @@ PEOPLE: list[tuple[str, tuple[ReportedPersonFields, ...]]] = [
     ("Reported person: @troll@mastodon.social", (P(None, "@troll@mastodon.social", None),)),
     # no label: each email and handle of the free text, one field each, never a guessed name
     (
+        # a name in free text is found automatically (issue 14), with what follows it in brackets
         "John Doe (@jdoe, john@example.com) insulted me.",
-        (P(email="john@example.com"), P(handle="@jdoe")),
+        (P(name="John Doe", handle="@jdoe", email="john@example.com", automatic=True),),
     ),
     # witnesses and the reporter's contact are not reported persons
     (
