@@ -467,7 +467,7 @@ PEOPLE: list[tuple[str, tuple[ReportedPersonFields, ...]]] = [
         (P("Ann Lee", "@ann", None), P("Bo Chen")),
     ),
     ("Reported person: @troll@mastodon.social", (P(None, "@troll@mastodon.social", None),)),
-    # no label: each email and handle of the free text, one field each, never a guessed name
+    # no label: each email and handle of the free text, one field each
     (
         # a name in free text is found automatically (issue 14), with what follows it in brackets
         "John Doe (@jdoe, john@example.com) insulted me.",

@@ -213,6 +213,8 @@ def _notices(d: Decision, case: Case, ctx: Context) -> None:
                      "urgent": case.triage.urgent, "escrow": case.escrow,
                      "language": LANGUAGE_NAMES.get(case.language or "", case.language)},
             "reported": [p.model_dump() for p in case.reported],
+            # With nobody found, the place is what a member can judge a conflict by.
+            "where": None if case.reported else case.incident.where,
             "urgent_reasons": case.triage.urgent_reasons,
             "committee_name": config.committee_name,
             "conduct_address": config.conduct_address})
