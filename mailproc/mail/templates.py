@@ -402,6 +402,11 @@ SAMPLE_CONTEXTS: dict[str, dict[str, object]] = {
         "conduct_address": "conduct@example.org",
         "committee_name": "Example Community Code of Conduct committee",
     },
+    "anonymous": {
+        "case": {"id": "COC-2026-0007"},
+        "committee_name": "Example Community Code of Conduct committee",
+        "conduct_address": "conduct@example.org",
+    },
     "followup_receipt": {
         "case": {"id": "COC-2026-0007"}, "held": False, "consent": None, "request": None,
         "committee_name": "Example Community Code of Conduct committee",
