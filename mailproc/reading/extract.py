@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from mailproc.model.parsed import ReportedPersonFields, ReportFields, normalise_email
-from mailproc.reading.cues import LANGS, URGENT_REASONS, Hit, scan
+from mailproc.reading.cues import ALL_LANGS, LANGS, URGENT_REASONS, Hit, scan
 from mailproc.reading.labels import Labelled, parse_labels
 from mailproc.reading.people import (
     automatic_people,
@@ -83,7 +83,7 @@ class _Sources:
 
 def _langs(language: str | None) -> tuple[str, ...]:
     base = (language or "").split("-")[0].lower()
-    return tuple(sorted(LANGS, key=lambda lang: lang != base))
+    return tuple(sorted(ALL_LANGS, key=lambda lang: lang != base))
 
 
 def _decide(kind: str, src: _Sources, quoted: bool = False) -> tuple[list[Hit], list[str]]:
