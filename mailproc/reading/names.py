@@ -24,6 +24,14 @@ NAME_LANGS = ("en", "es", "fr", "de", "pt", "it", "nl", "pl", "ru")
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]|\n\s*[-*•]\s*)[\s\"'“«(]*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+# A place before a name: "au meetup de Lyon Pierre…", "w Krakowie Piotr Nowak" (3 words: the
+# first is the place).
+_PLACE_BEFORE = re.compile(
+    r"(?<!\w)(?:in|at|à|a|en|de|di|del|da|du|w|we|в|во|im|bei|em|no|na|nel|nella|te|op|aus)\s+$",
+    re.IGNORECASE)
+# Languages that drop the subject pronoun start sentences with verbs ("Wysyła mi…", "Mi ha…"):
+# a lone capitalised word opening a sentence is no name there.
+_PRO_DROP = frozenset({"es", "it", "pt", "pl", "ru"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,8 @@ def _spans(text: str, lang: str) -> list[_Span]:
                 break
             run.append(words[j])
             j += 1
+        if len(run) == 3 and _PLACE_BEFORE.search(text[max(0, run[0].start() - 8):run[0].start()]):
+            run = run[1:]
         spans.append(_Span(run[0].start(), run[-1].end(), tuple(w.group() for w in run)))
         i = j
     return spans
@@ -96,6 +106,8 @@ def _role(text: str, span: _Span, prev_end: int, next_start: int, lang: str) -> 
     if witness and (report is None or witness.start("cue") <= report.start("cue")):
         return WITNESS
     if report is not None:
+        if opening and len(span.words) == 1 and lang in _PRO_DROP:
+            return None
         if opening and lang == "en" and len(span.words) == 1 and report.start("cue") <= 1:
             return None  # "Meet me…", "Call me…": an imperative, not a name
         if len(span.words) == 1 and report.start("cue") > 25:

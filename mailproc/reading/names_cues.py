@@ -21,6 +21,9 @@ tonight tomorrow last next on at in during after before when while then also and
 because since although however unfortunately later afterwards first second one two what who why
 how where which some any every all no not yes ok okay mr mrs ms dr prof sir madam
 meet call tell help let send contact write keep see look find ask note see attached
+someone somebody anyone anybody everyone everybody nobody people guy man woman person
+alguien nadie todos quelqu'un personne tout jemand niemand alle alguém ninguém todos qualcuno
+nessuno tutti iemand niemand iedereen ktoś nikt wszyscy кто-то никто все
 code conduct coc committee team report reports reporting incident harassment meetup conference
 event workshop talk keynote session sprint hackathon party dinner lunch venue hotel bar room hall
 slack discord github gitlab matrix irc telegram whatsapp signal mastodon twitter zoom jitsi
