@@ -1,9 +1,11 @@
 """Report fields from a report's text: labelled answers, links, people, the reporter's requests.
 
 `extract_report` reads the original (any language) and its English translation: labels and cues in
-en, es, fr, de, pt on the original, English ones on the translation. Where both say something the
-original wins (the reporter's own words, and the same result before and after translation); the
-translation fills the gaps. Every cue that fired is named in `signals`. Pure: no I/O, no logging.
+en, es, fr, de, pt on the original (requests and danger also in it, nl, pl, ru, ja, zh, ko, tr),
+English ones on the translation; names in free text through `reading.roles`. Where both say
+something the original wins (the reporter's own words, and the same result before and after
+translation); the translation fills the gaps. Every cue that fired is named in `signals`.
+Pure: no I/O, no logging.
 """
 
 from __future__ import annotations
