@@ -29,7 +29,7 @@ PHRASES: dict[tuple[str, str, str], str] = {
     ("de", "en", "Er hat mich im Chat beleidigt."): "He insulted me in the chat.",
     ("ja", "en", "会議で嫌がらせを受けました。"): "I was harassed at the meeting.",
     ("en", "es", "Thank you for your report."): "Gracias por su informe.",
-    ("it", "en", "Mi ha minacciato di farmi del male alla sede adesso."):
+    ("it", "en", "Ha detto che vuole farmi del male alla sede, adesso."):
         "He threatened to hurt me at the venue right now.",
 }
 MODES = ("ok", "hang", "fail", "slow")

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from mailproc.model.parsed import ReportedPersonFields, ReportFields
+from mailproc.reading.cues_more import MORE_LANGS
 from mailproc.reading.extract import extract_report
 
 DATA = Path(__file__).parent / "data" / "extract"
@@ -40,6 +41,8 @@ def test_golden_report(name: str) -> None:
     )
     # Every field not named in the file must keep its default: nothing extra was invented.
     expected = _as_json(ReportFields()) | spec["expect"]
+    # A reported person the file lists without "automatic" was named under a label.
+    expected["reported"] = [{"automatic": False} | p for p in expected["reported"]]
     unchecked = {"description", "signals"} - set(spec["expect"])
     assert {k: v for k, v in got.items() if k not in unchecked} == {
         k: v for k, v in expected.items() if k not in unchecked
@@ -345,11 +348,15 @@ def test_flag_through_the_translation(
 ) -> None:
     fields = extract_report(original, translated, "ja")
     assert _flags(fields) == _FLAG_DEFAULTS | expected
-    assert fields.signals and all(s.endswith(":en:translation") for s in fields.signals)
+    # Read in the translation, or first in the original where it has its own phrases (issue 14).
+    assert fields.signals and all(s.endswith(":en:translation") or s.split(":")[-1] in MORE_LANGS
+                                  for s in fields.signals)
 
 
-def test_no_translation_no_flag_for_an_unknown_language() -> None:
-    assert _flags(extract_report("匿名にしてください。", None, "ja")) == _FLAG_DEFAULTS
+def test_no_translation_no_flag_for_a_language_without_phrases() -> None:
+    assert _flags(extract_report("Lütfen bunu gizli tutun.", None, "tr")) == _FLAG_DEFAULTS
+    # Japanese has a few phrases of its own now (reading.cues_more): no translation needed.
+    assert extract_report("匿名にしてください。", None, "ja").anonymous
 
 
 # --------------------------------------------------------------------------- negation traps
@@ -465,10 +472,11 @@ PEOPLE: list[tuple[str, tuple[ReportedPersonFields, ...]]] = [
         (P("Ann Lee", "@ann", None), P("Bo Chen")),
     ),
     ("Reported person: @troll@mastodon.social", (P(None, "@troll@mastodon.social", None),)),
-    # no label: each email and handle of the free text, one field each, never a guessed name
+    # no label: each email and handle of the free text, one field each
     (
+        # a name in free text is found automatically (issue 14), with what follows it in brackets
         "John Doe (@jdoe, john@example.com) insulted me.",
-        (P(email="john@example.com"), P(handle="@jdoe")),
+        (P(name="John Doe", handle="@jdoe", email="john@example.com", automatic=True),),
     ),
     # witnesses and the reporter's contact are not reported persons
     (

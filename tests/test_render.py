@@ -25,7 +25,7 @@ ACK_CONTEXT = {"case", "reporter_name", "anonymous", "escrow", "urgent", "on_beh
                "emergency_contact", "timeline"}
 ACK_CASE = {"id", "code_name", "received_at", "subject"}
 NOTICE_CONTEXT = {"member_name", "case", "reported", "urgent_reasons", "committee_name",
-                  "conduct_address"}
+                  "conduct_address", "where"}  # where: only when nobody is named
 NOTICE_CASE = {"id", "code_name", "received_at", "urgent", "escrow", "language"}
 
 # A phrase per language that only the escrow paragraph says, and one only the
@@ -199,7 +199,8 @@ def test_notice_lists_conflict_facts_and_the_reply_commands(renderer: Renderer) 
     body = renderer.render("notice", "en", SAMPLE_CONTEXTS["notice"]).body
     assert "Urgent:     yes (physical-danger, threat)" in body
     assert "Escrowed:   no" in body
-    assert "  - Jordan Example, @jordan\n" in body and "  - jx_42, jx@example.net\n" in body
+    assert "  - Jordan Example, @jordan  (found automatically)\n" in body
+    assert "  - jx_42, jx@example.net\n" in body
     assert re.search(r"^  #clear +if you have no conflict", body, re.M)
     assert re.search(r"^  #conflict +if you have one", body, re.M)
     assert "nobody will ask why" in body
@@ -208,7 +209,8 @@ def test_notice_lists_conflict_facts_and_the_reply_commands(renderer: Renderer) 
 def test_notice_with_nobody_named_says_so(renderer: Renderer) -> None:
     context = copy.deepcopy(SAMPLE_CONTEXTS["notice"])
     context["reported"] = []
-    assert "nobody is named in the report" in renderer.render("notice", "en", context).body
+    body = renderer.render("notice", "en", context).body
+    assert "nobody found" in body and "reply #clear only if you know nobody" in body
 
 
 def _variables(path: Path) -> tuple[set[str], dict[str, set[str]]]:
@@ -227,7 +229,7 @@ def test_notice_reads_nothing_outside_its_documented_context(lang: str) -> None:
     variables, attributes = _variables(TEMPLATES / lang / "notice.txt.j2")
     assert variables <= NOTICE_CONTEXT
     assert attributes.get("case", set()) <= NOTICE_CASE  # never subject, text, reporter...
-    assert attributes.get("person", set()) <= {"name", "handle", "email"}
+    assert attributes.get("person", set()) <= {"name", "handle", "email", "automatic"}
 
 
 @pytest.mark.parametrize("lang", ACK_LANGUAGES)

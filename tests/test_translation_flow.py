@@ -82,7 +82,8 @@ def test_hung_translator_delays_nothing_and_a_later_pass_translates(tmp_path: Pa
 
 
 def test_urgency_seen_only_in_the_translation_alerts_the_committee(tmp_path: Path) -> None:
-    text = "Mi ha minacciato di farmi del male alla sede adesso.\n"
+    # Italian has danger phrases of its own now (reading/cues_more.py): this one is not among them.
+    text = "Ha detto che vuole farmi del male alla sede, adesso.\n"
     with LibreTranslateServer(mode="fail") as server:
         config = _config(tmp_path, server)
         deliver(tmp_path / "var" / "mail", mail("giulia@example.net", "Aiuto", text))

@@ -13,13 +13,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mailproc.cases.anonymity import MADE_ANONYMOUS, make_anonymous, tell_reporter
 from mailproc.cases.commandparse import ParsedReply
 from mailproc.cases.leaks import leaks
 from mailproc.cases.motions import MotionError, propose, vote
-from mailproc.cases.workflow import Context, Decision
+from mailproc.cases.workflow import Context, Decision, case_brief, outgoing_mail, thread_root
 from mailproc.config.consequences import Ladder
 from mailproc.config.settings import Member
-from mailproc.model.parsed import CaseStatus, Translation, normalise_email
+from mailproc.mail.compose import MailSpec
+from mailproc.model.parsed import Address, CaseStatus, Translation, normalise_email
 from mailproc.model.records import Case, DiaryEntry, ReportedPerson
 
 LEVELS = {"low": 1, "medium": 2, "high": 3}
@@ -208,10 +210,36 @@ def _reported(s: Session, args: str) -> str:
     if not (email or handle or name):
         raise CommandError("usage: #reported NAME [email] [@handle]")
     case = s.need_case()
-    case.reported.append(ReportedPerson(name=name, email=email,
-                                        handle=f"@{handle}" if handle else None))
+    person = ReportedPerson(name=name, email=email, handle=f"@{handle}" if handle else None)
+    case.reported.append(person)
     s.diary("reported", "reported person corrected")
-    return "reported person recorded"
+    told = _tell_unanswered(s, case, person)
+    return f"reported person recorded; {told} member(s) who have not answered the notice are told"
+
+
+def _tell_unanswered(s: Session, case: Case, person: ReportedPerson) -> int:
+    """Members who have answered neither #clear nor #conflict learn who is reported, so that
+    they can still declare a conflict; those who answered already are not asked again."""
+    details = ", ".join(x for x in (person.name, person.handle, person.email) if x)
+    told = 0
+    for member in s.ctx.config.roster:
+        email = normalise_email(member.email)
+        if email in case.cleared or email in case.conflicts or email == case.taker:
+            continue
+        rendered = s.ctx.renderer.render("committee_update", "en", {
+            "member_name": member.name, "committee_name": s.ctx.config.committee_name,
+            "case": case_brief(case, s.ctx.config), "lines": [
+                f"A committee member named the reported person on this case: {details}.",
+                "If you have a conflict of interest with this person, reply #conflict; "
+                "otherwise reply #clear to receive the report."]})
+        spec = MailSpec(to=(Address(member.name, member.email),), subject=rendered.subject,
+                        body=rendered.body,
+                        references=(thread_root(case.id, s.ctx.config.message_id_domain),))
+        mail = outgoing_mail(spec, case.id, "reported-correction", s.ctx)
+        s.decision.outgoing.append(mail)
+        s.decision.message_index[mail.id] = case.id
+        told += 1
+    return told
 
 
 def _status(s: Session, args: str) -> str:
@@ -284,6 +312,21 @@ def _urgent(s: Session, _args: str) -> str:
     s.diary("urgent", "marked urgent by a member; priority P1")
     s.announce.append("the case is now URGENT (priority P1).")
     return "marked urgent (P1); the cleared members are told"
+
+
+def _anonymous(s: Session, _args: str) -> str:
+    """`#anonymous`: the reporter's name and address leave the case; the reporter is told."""
+    case = s.need_case()
+    if case.reporter.anonymous:
+        return "the case is already anonymous"
+    address = case.reporter.email
+    if address:
+        tell_reporter(s.decision, case, s.ctx, address)
+    make_anonymous(s.decision, case, s.ctx, s.member)
+    s.announce.append("the case is now anonymous: the reporter's name and address were removed "
+                      "from it.")
+    told = "; the reporter is told" if address else ""
+    return f"the reporter's name and address were removed from the case{told}"
 
 
 def _escrow(s: Session, _args: str) -> str:
@@ -437,6 +480,9 @@ def _original(s: Session, _args: str) -> str:
                            "another report names the same person and its reporter consents")
     if s.mail.original is None:
         raise CommandError("the original message is no longer kept (retention)")
+    if MADE_ANONYMOUS in s.need_case().events:
+        raise CommandError("the case was made anonymous after it arrived: the original message "
+                           "still carries the reporter's address, so it is not sent")
     s.original = True
     return "the original message follows in a separate mail, attached as it was received"
 
@@ -470,6 +516,8 @@ COMMANDS: dict[str, Spec] = {
     "propose": Spec(_propose, "#propose violation=yes|no consequences=K PLAN", "a motion"),
     "vote": Spec(_vote, "#vote yes|no|abstain", "vote on the open motion"),
     "urgent": Spec(_urgent, "#urgent", "mark the case urgent (P1)"),
+    "anonymous": Spec(_anonymous, "#anonymous",
+                      "remove the reporter's name and address from the case (they are told)"),
     "escrow": Spec(_escrow, "#escrow", "hold the case in escrow"),
     "release": Spec(_release, "#release", "release it from escrow (the reporter consented)",
                     destructive=True, check=_releasable),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mailproc.cases.anonymity import make_anonymous
 from mailproc.cases.intake import tell_cleared
 from mailproc.cases.workflow import (
     Context,
@@ -62,6 +63,10 @@ def followup(inbound: Inbound, case: Case, facts: FollowupFacts, ctx: Context) -
     reasons = (*facts.urgent_reasons, *(["reporter-asked"] if request == "urgent" else []))
     if request == "escrow":
         _hold(d, updated, ctx)
+    if request == "anonymous" and make_anonymous(d, updated, ctx, "reporter"):
+        tell_cleared(d, updated, ctx, [
+            "The reporter asked for anonymity: their name and address were removed from this "
+            "case. Mail from now on shows neither."])
     newly_urgent = bool(reasons) and not updated.triage.urgent
     if newly_urgent:
         updated.triage.urgent, updated.triage.priority = True, "P1"

@@ -160,7 +160,8 @@ def _new_case(case_id: str, inbound: Inbound, g: Gathered, state: StateView,
         incident=Incident(when=f.when, where=f.where, ongoing=f.ongoing,
                           description=f.description, circumstances=f.circumstances,
                           witnesses=list(f.witnesses), links=list(f.links)),
-        reported=[ReportedPerson(name=p.name, handle=p.handle, email=p.email)
+        reported=[ReportedPerson(name=p.name, handle=p.handle, email=p.email,
+                                   automatic=p.automatic)
                   for p in f.reported],
         attachments=list(g.attachments),
         triage=Triage(priority="P1" if urgent else "P3", urgent=urgent,
@@ -212,6 +213,8 @@ def _notices(d: Decision, case: Case, ctx: Context) -> None:
                      "urgent": case.triage.urgent, "escrow": case.escrow,
                      "language": LANGUAGE_NAMES.get(case.language or "", case.language)},
             "reported": [p.model_dump() for p in case.reported],
+            # With nobody found, the place is what a member can judge a conflict by.
+            "where": None if case.reported else case.incident.where,
             "urgent_reasons": case.triage.urgent_reasons,
             "committee_name": config.committee_name,
             "conduct_address": config.conduct_address})
@@ -398,7 +401,8 @@ def translation_arrived(case: Case, translation: Translation, fields: ReportFiel
         "signals": sorted(set(updated.triage.signals) | set(fields.signals)),
         "priority": "P1" if fields.urgent else updated.triage.priority})
     if not updated.reported and fields.reported:
-        updated.reported = [ReportedPerson(name=p.name, handle=p.handle, email=p.email)
+        updated.reported = [ReportedPerson(name=p.name, handle=p.handle, email=p.email,
+                                   automatic=p.automatic)
                             for p in fields.reported]
     if newly_urgent:
         _diary_now(d, ctx, "urgent", "urgency found in the translation; members alerted")

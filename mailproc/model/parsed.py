@@ -109,6 +109,7 @@ class ReportedPersonFields:
     name: str | None = None
     handle: str | None = None
     email: str | None = None
+    automatic: bool = False  # found in free text, not named under a label: a guess
 
 
 @dataclass(frozen=True)

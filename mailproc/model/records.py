@@ -48,6 +48,7 @@ class ReportedPerson(Record):
     name: str | None = None
     handle: str | None = None
     email: str | None = None
+    automatic: bool = False  # found automatically in the report's free text (a guess)
 
 
 class AttachmentRecord(Record):

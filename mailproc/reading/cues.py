@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mailproc.reading.cues_more import MORE, MORE_LANGS
 from mailproc.reading.cues_situation import SITUATION, SITUATION_SELF_NEGATED
 
 LANGS = ("en", "es", "fr", "de", "pt")
+# Languages whose phrases carry no negation check (`reading.cues_more`): read on the original.
+ALL_LANGS = LANGS + MORE_LANGS
 FLAGS = re.IGNORECASE | re.MULTILINE
 URGENT_REASONS = ("physical-danger", "threat", "doxxing", "self-harm")
 
@@ -196,6 +199,9 @@ _REQUESTS_SELF_NEGATED: dict[str, dict[str, tuple[str, ...]]] = {
             r"my\s+(?:name|identity)\s+(?:is|be|stays?|remains?)\s+(?:not|never|withheld"
             r"|kept\s+(?:out|secret))",
             r"\bkeep\s+my\s+name\s+out\s+of\b",
+            r"\b(?:do\s+not|don['’]t|dont)\s+want\s+to\s+(?:give|share|say|reveal|use)\s+my\s+"
+            r"(?:name|identity)\b",
+            r"\b(?:as|an?)\s+anonymous(?:ly)?\s+(?:report|complaint)\b",
         ),
         "es": (
             r"\bno\s+(?:compartan|revelen|divulguen|mencionen|den|usen|digan)\s+(?:mi\s+"
@@ -260,6 +266,8 @@ SELF_NEGATED: dict[str, dict[str, tuple[str, ...]]] = {
     **_REQUESTS_SELF_NEGATED,
     **SITUATION_SELF_NEGATED,
 }
+for _kind, _by_lang in MORE.items():
+    SELF_NEGATED[_kind] = {**SELF_NEGATED.get(_kind, {}), **_by_lang}
 
 NEGATION: dict[str, re.Pattern[str]] = {
     lang: re.compile(rx, FLAGS)

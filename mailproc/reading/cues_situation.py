@@ -251,7 +251,16 @@ SITUATION_SELF_NEGATED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "urgent:self-harm": {
-        "en": (r"\bI\s+(?:do\s+not|don['’]t)\s+want\s+to\s+(?:live|be\s+alive)\b",),
+        "en": (
+            r"\bI\s+(?:do\s+not|don['’]t)\s+want\s+to\s+(?:live|be\s+alive)\b",
+            # Hints rather than statements: a committee would rather call than miss one.
+            r"\b(?:do\s+not|don['’]t|can['’]?t|cannot)\s+see\s+the\s+point\s+(?:of|in)\s+"
+            r"(?:going\s+on|living|anything|being\s+here)",
+            r"\bno\s+(?:reason|point)\s+(?:to|in)\s+(?:live|living|go\s+on|going\s+on)\b",
+            r"\b(?:everyone|everybody|they)\s+(?:would|will)\s+be\s+better\s+off\s+without\s+me\b",
+            r"\bI\s+(?:can['’]?t|cannot)\s+(?:go\s+on|do\s+this)\s+any\s*more\b",
+            r"\b(?:end|ending)\s+it\s+all\b",
+        ),
         "es": (r"\bno\s+quiero\s+(?:seguir\s+)?vivir\b",),
         "fr": (r"\bje\s+ne\s+veux\s+plus\s+vivre\b",),
         "de": (r"\bich\s+will\s+nicht\s+mehr\s+leben\b",),

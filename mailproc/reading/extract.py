@@ -1,9 +1,11 @@
 """Report fields from a report's text: labelled answers, links, people, the reporter's requests.
 
 `extract_report` reads the original (any language) and its English translation: labels and cues in
-en, es, fr, de, pt on the original, English ones on the translation. Where both say something the
-original wins (the reporter's own words, and the same result before and after translation); the
-translation fills the gaps. Every cue that fired is named in `signals`. Pure: no I/O, no logging.
+en, es, fr, de, pt on the original (requests and danger also in it, nl, pl, ru, ja, zh, ko, tr),
+English ones on the translation; names in free text through `reading.roles`. Where both say
+something the original wins (the reporter's own words, and the same result before and after
+translation); the translation fills the gaps. Every cue that fired is named in `signals`.
+Pure: no I/O, no logging.
 """
 
 from __future__ import annotations
@@ -13,9 +15,16 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from mailproc.model.parsed import ReportedPersonFields, ReportFields, normalise_email
-from mailproc.reading.cues import LANGS, URGENT_REASONS, Hit, scan
+from mailproc.reading.cues import ALL_LANGS, LANGS, URGENT_REASONS, Hit, scan
 from mailproc.reading.labels import Labelled, parse_labels
-from mailproc.reading.people import find_items, free_people, kin_name, labelled_people, witness_list
+from mailproc.reading.people import (
+    automatic_people,
+    find_items,
+    free_people,
+    kin_name,
+    labelled_people,
+    witness_list,
+)
 
 _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _SIGNATURE = re.compile(r"^--[ \t]?$")
@@ -76,7 +85,7 @@ class _Sources:
 
 def _langs(language: str | None) -> tuple[str, ...]:
     base = (language or "").split("-")[0].lower()
-    return tuple(sorted(LANGS, key=lambda lang: lang != base))
+    return tuple(sorted(ALL_LANGS, key=lambda lang: lang != base))
 
 
 def _decide(kind: str, src: _Sources, quoted: bool = False) -> tuple[list[Hit], list[str]]:
@@ -174,14 +183,22 @@ def _description(labs: tuple[Labelled, ...], src: _Sources) -> str:
 
 
 def _reported(
-    labs: tuple[Labelled, ...], src: _Sources, ignore: frozenset[str]
+    labs: tuple[Labelled, ...], src: _Sources, ignore: frozenset[str], not_them: tuple[str, ...],
+    language: str | None,
 ) -> tuple[ReportedPersonFields, ...]:
+    """Labelled persons when a label names anyone; else the emails and handles of the free text
+    and, marked automatic, the names `reading.roles` finds there (never `not_them`: the writer,
+    the witnesses, whoever the report is made for)."""
     for lab in labs:
         people = labelled_people(lab, ignore)
         if people:
             return tuple(people)
     taken = "\n".join(v for key in ("witnesses", "contact") for v in _values(labs, key))
-    return tuple(free_people(src.original.own, ignore, taken))
+    found = free_people(src.original.own, ignore, taken)
+    translated = src.translated.own if src.translated is not None else None
+    names = automatic_people(src.original.own, translated, language, (*not_them, taken))
+    given = {x for p in names for x in (p.email, p.handle) if x}
+    return (*names, *(p for p in found if not ({p.email, p.handle} & given)))
 
 
 def extract_report(
@@ -189,8 +206,10 @@ def extract_report(
     translated: str | None,
     language: str | None,
     ignore_emails: Collection[str] = (),
+    writers: Collection[str] = (),
 ) -> ReportFields:
-    """Extract the labelled fields, people, links and flags of one report."""
+    """Extract the labelled fields, people, links and flags of one report; `writers`: the
+    sender's display name(s), never a reported person."""
     ignore = frozenset(normalise_email(e) for e in ignore_emails)
     src = _Sources(_split(original), _split(translated) if translated else None, _langs(language))
     labs: tuple[Labelled, ...] = (parse_labels(src.original.own),)
@@ -206,7 +225,8 @@ def extract_report(
         circumstances=_first(labs, "circumstances", prose=True),
         witnesses=tuple(w for v in _values(labs, "witnesses") for w in witness_list(v)),
         links=find_items(src.original.whole, ignore).urls,
-        reported=_reported(labs, src, ignore),
+        reported=_reported(labs, src, ignore, (*writers, flags.on_behalf_of or ""),
+                           language),
         contact=_first(labs, "contact"),
         anonymous=flags.anonymous,
         escrow=flags.escrow,

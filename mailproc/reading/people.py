@@ -2,8 +2,11 @@
 
 Reported persons come from a "Reported person:" style label (name, optional handle and email on
 the same line, more people on bullets) merged with "Name of the person:" and "Handle:" labels, or,
-when no label names anyone, from the emails and handles in the free text (one field each). Names
-are never guessed from free text: a wrong name on a committee notice is worse than none.
+when no label names anyone, from the free text: its emails and handles (one field each) and the
+names `reading.roles` finds near the verbs of the report, in any of eleven languages. Those are
+marked `automatic`: the committee notice shows them as found automatically, so that a member can
+declare a conflict before reading the report (with nobody named, every member clears blind).
+The writer and the witnesses are never among them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from mailproc.model.parsed import ReportedPersonFields, normalise_email
 from mailproc.reading.labels import Labelled
+from mailproc.reading.roles import reported_names
 
 _URL = re.compile(
     r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF]+", re.I
@@ -190,6 +194,25 @@ def free_people(text: str, ignore: frozenset[str], taken: str) -> list[ReportedP
         ReportedPersonFields(handle=h) for h in found.handles if h.lower() not in skip_handles
     ]
     return by_email + by_handle
+
+
+def automatic_people(original: str, translated: str | None, language: str | None,
+                     not_them: Iterable[str]) -> list[ReportedPersonFields]:
+    """Names the free text ties to the report (original, else translation), marked automatic."""
+    plain = find_items(original, frozenset()).rest  # no names read inside addresses or links
+    english = find_items(translated, frozenset()).rest if translated else None
+    return [_with_details(original, name)
+            for name in reported_names(plain, english, language, not_them)]
+
+
+def _with_details(text: str, name: str) -> ReportedPersonFields:
+    """The person, with the handle and email written in brackets right after the name."""
+    after = re.search(re.escape(name) + r"\s*[(<\[]([^)>\]\n]{1,80})", text)
+    found = find_items(after.group(1), frozenset()) if after else None
+    return ReportedPersonFields(
+        name=name, automatic=True,
+        handle=found.handles[0] if found and found.handles else None,
+        email=found.emails[0] if found and found.emails else None)
 
 
 def witness_list(value: str) -> tuple[str, ...]:

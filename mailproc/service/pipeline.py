@@ -274,7 +274,8 @@ class Pipeline:
             if result is None:
                 break  # the translator is down again; the next run retries
             fields = extract_fields(case.original_text, result.text, case.language,
-                                    [self.config.conduct_address, case.reporter.email])
+                                    [self.config.conduct_address, case.reporter.email],
+                                    [case.reporter.name] if case.reporter.name else [])
             view.add(translation_arrived(case, result, fields, ctx), ctx.now)
             done += 1
         self.store.commit(view.txn)

@@ -88,15 +88,18 @@ def report_fields(msg: ParsedMessage, translated: str | None, language: str,
                   conduct_address: str) -> ReportFields:
     """The report fields of a message (our own address and the sender's are nobody reported)."""
     return extract_fields(msg.text, translated, language,
-                          [conduct_address, msg.from_.email if msg.from_ else None])
+                          [conduct_address, msg.from_.email if msg.from_ else None],
+                          (msg.from_.name,) if msg.from_ and msg.from_.name else ())
 
 
 def extract_fields(text: str, translated: str | None, language: str,
-                   ignore: Sequence[str | None]) -> ReportFields:
-    """The report fields of a text and its translation; `ignore`: addresses of nobody reported."""
+                   ignore: Sequence[str | None], writers: Sequence[str] = ()) -> ReportFields:
+    """The report fields of a text and its translation; `ignore`: addresses of nobody reported;
+    `writers`: the sender's display name (never a reported person)."""
     from mailproc.reading.extract import extract_report
 
-    return extract_report(text, translated, language, ignore_emails=[e for e in ignore if e])
+    return extract_report(text, translated, language, ignore_emails=[e for e in ignore if e],
+                          writers=writers)
 
 
 def read_message(raw: RawMessage, settings: Settings, sha: str | None = None) -> Prepared:
