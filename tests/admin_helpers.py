@@ -21,8 +21,8 @@ def checked_config(root: Path, **kwargs: Any) -> Path:
     shipped = yaml.safe_load((REPO / "rules" / "config.yaml").read_text())
     alerts = {"command": [sys.executable, "-c", ALERT_SCRIPT, str(root / "alerts.txt")],
               **kwargs.pop("alerts", {})}
-    return write_config(root, triage_rules=str(REPO / "rules" / "triage.yaml"),
-                        consequences=str(REPO / "rules" / "consequences.yaml"),
+    kwargs.setdefault("triage_rules", str(REPO / "rules" / "triage.yaml"))
+    return write_config(root, consequences=str(REPO / "rules" / "consequences.yaml"),
                         routes=shipped["routes"], alerts=alerts, **kwargs)
 
 

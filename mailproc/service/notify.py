@@ -79,7 +79,7 @@ def journal(text: str, priority: int) -> bool:
         return False
     if not stream or f"{info.st_dev}:{info.st_ino}" != f"{device}:{inode}":
         return False
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     sys.stderr.write("".join(f"<{priority}>mailproc alert: {line}\n" for line in lines))
     sys.stderr.flush()
     return True
