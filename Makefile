@@ -2,11 +2,17 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
+# Two installs: `make run` needs mailproc and what it imports, nothing else; `make test` (and
+# lint, bench) add the test tools (pytest, ruff, mypy, aiosmtpd...). The test one covers both.
+RUN_STAMP := $(VENV)/.installed-run-$(SUM)
+STAMP := $(VENV)/.installed-test-$(SUM)
+PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 
 .PHONY: run test lint pytest check dovecot bench clean bytecode
 
-run: bytecode
+run: $(RUN_STAMP)
+	@$(BIN)/python -m compileall -q mailproc
 	$(BIN)/mailproc check
 	$(BIN)/mailproc run --demo
 
@@ -25,18 +31,27 @@ check: $(STAMP)
 bench: bytecode dovecot
 	$(BIN)/python bench/ingest.py
 
-# A venv with mailproc and its test tools. Debian's python3 needs python3-venv for `-m venv`:
-# installed here when we are root and it is missing.
-$(STAMP): pyproject.toml
+# The venv itself. Debian's python3 needs python3-venv for `-m venv`: installed here when we
+# are root and it is missing.
+$(BIN)/python:
 	@if ! $(PY) -c 'import ensurepip, venv' >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
 	  else echo "python3-venv is missing: sudo apt-get install python3-venv"; exit 1; fi; fi
-	@test -x $(BIN)/python || { rm -rf $(VENV); $(PY) -m venv $(VENV); }
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
-	rm -f $(VENV)/.installed-*
+	rm -rf $(VENV) && $(PY) -m venv $(VENV)
+
+# mailproc alone, editable, pinned to the versions the container image uses
+# (deploy/constraints.txt), for `make run`.
+$(RUN_STAMP): pyproject.toml deploy/constraints.txt | $(BIN)/python
+	$(PIP) -c deploy/constraints.txt -e .
+	rm -f $(VENV)/.installed-run-*
 	touch $@
+
+# mailproc and its test tools (this install serves `make run` as well).
+$(STAMP): pyproject.toml deploy/constraints.txt | $(BIN)/python
+	$(PIP) -c deploy/constraints.txt -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@ $(RUN_STAMP)
 
 # mailproc is installed editable, so pip compiled none of its modules; where
 # PYTHONDONTWRITEBYTECODE is set (many container images) Python would then compile all of them

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -192,7 +193,17 @@ def _dockerfile() -> list[tuple[str, str]]:
 
 def test_image_is_slim_runs_as_non_root_and_keeps_data_in_a_volume() -> None:
     steps = _dockerfile()
-    assert steps[0] == ("FROM", "python:3.11-slim")
+    # Pinned by digest: a rebuild gets the same base, whatever the tag points to by then.
+    assert re.fullmatch(r"python:3\.11-slim@sha256:[0-9a-f]{64}", steps[0][1]), steps[0]
+    assert steps[0][0] == "FROM"
+    # Python packages at the tested versions: from the constraints file, which pins them all.
+    (install,) = [arg for op, arg in steps if op == "RUN" and "pip install" in arg]
+    assert "-c /tmp/src/deploy/constraints.txt" in install
+    pinned = {line.split("==")[0].lower() for line in
+              (DEPLOY / "constraints.txt").read_text().splitlines()
+              if line and not line.startswith("#")}
+    wanted = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert {re.split(r"[<>=~ ;\[]", d)[0].lower() for d in wanted} <= pinned
     users = [arg for op, arg in steps if op == "USER"]
     assert users and users[-1].split(":")[0] not in ("0", "root")
     assert any("/var/lib/mailproc" in arg for op, arg in steps if op == "VOLUME")
@@ -213,7 +224,7 @@ def test_the_package_builds_from_exactly_what_the_image_copies(tmp_path: Path) -
                 shutil.copytree(REPO / name, target, ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 target.mkdir(parents=True, exist_ok=True)
-                shutil.copy(REPO / name, target / name)
+                shutil.copy(REPO / name, target / Path(name).name)  # as Docker does
     # An sdist, built offline by the setuptools at hand (the image builds a wheel with a fresh
     # one): it proves the metadata (README.md) and every package file are among the copies.
     out = tmp_path / "out"

@@ -26,6 +26,7 @@ from imapclient import DELETED, SEEN, IMAPClient
 from mailproc.adapters.imapauth import log_in, read_credentials, redact
 from mailproc.adapters.imapcopies import copies_in, digests_of
 from mailproc.adapters.mailbox import MailboxError, RawMessage
+from mailproc.adapters.netfail import explain, tls_context
 from mailproc.config.settings import ImapConfig, TlsMode
 from mailproc.model.parsed import Folder
 from mailproc.store.files import sha256_hex
@@ -81,7 +82,8 @@ class ImapSource:
         self.capabilities: frozenset[str] = frozenset()
         self._sleep = sleep
         self._clock = clock
-        self._ssl_context = ssl_context  # None: system trust store, hostname checked
+        # None: the system's trust store (or `ca_file`); the host name is always checked.
+        self._ssl_context = ssl_context or tls_context(cfg.ca_file)
         self._client: IMAPClient | None = None
         self._folders: set[str] = set()  # destination folders known to exist
         self._high = 0  # highest inbox UID this session has listed
@@ -101,7 +103,9 @@ class ImapSource:
             yield
         except _ERRORS as exc:
             self._drop()
-            text = redact(f"IMAP {what} failed: {type(exc).__name__}: {exc}", hide)[:300]
+            cfg = self.cfg
+            cause = explain(exc, "the IMAP server", cfg.host, cfg.port, cfg.timeout_seconds)
+            text = redact(f"IMAP {what} failed: {cause}", hide)[:600]
             if hide:
                 raise MailboxError(text) from None
             raise MailboxError(text) from exc
@@ -290,6 +294,12 @@ class ImapSource:
             if self.uidvalidity != validity:
                 raise MailboxError("inbox UIDVALIDITY changed during a move; moving again later")
             self._high = high  # the same inbox: what was listed is still listed
+
+    def folder_names(self) -> list[str]:
+        """Every folder on the server (for `mailproc check --connect`)."""
+        client = self._require()
+        with self._guard("LIST"):
+            return sorted(str(name) for _flags, _sep, name in client.list_folders())
 
     def _ensure_folder(self, name: str) -> None:
         client = self._require()

@@ -30,6 +30,7 @@ from mailproc.adapters.delivery import (
     ServerUnreachable,
     wire_bytes,
 )
+from mailproc.adapters.netfail import explain, tls_context
 from mailproc.adapters.oauth import TokenError, read_access_token, redact
 from mailproc.config.settings import SmtpConfig, TlsMode
 from mailproc.model.records import Outgoing
@@ -71,21 +72,7 @@ class SmtpLane:
             return self._client
         await self.close()
         cfg = self.cfg
-        token = await self._token()
-        client = aiosmtplib.SMTP(
-            hostname=cfg.host, port=cfg.port, username=cfg.username,
-            password=cfg.password.reveal() if cfg.password and token is None else None,
-            oauth_token_generator=None if token is None else _constant(token),
-            use_tls=cfg.tls is TlsMode.IMPLICIT, start_tls=cfg.tls is TlsMode.STARTTLS,
-            timeout=cfg.timeout_seconds)
-        try:
-            await client.connect()
-        except (aiosmtplib.SMTPException, *CONNECTION_ERRORS) as exc:
-            client.close()
-            message = _safe(str(exc))
-            if token is not None:
-                message = redact(message, (token,))
-            raise ServerUnreachable(f"{type(exc).__name__}: {message}") from exc
+        client = await connect(cfg, await self._token())
         self._client, self._carried = client, 0
         return client
 
@@ -162,6 +149,29 @@ class SmtpLane:
             client.close()
 
 
+async def connect(cfg: SmtpConfig, token: str | None) -> aiosmtplib.SMTP:
+    """A connected, logged-in client (EHLO, STARTTLS or implicit TLS, AUTH); the failure, in
+    words an admin can act on, as ServerUnreachable (never with the password or token)."""
+    try:
+        password = cfg.password.reveal() if cfg.password and token is None else None
+    except ValueError as exc:  # names the source (variable, file), never the value
+        raise ServerUnreachable(f"SMTP password: {exc}") from exc
+    client = aiosmtplib.SMTP(
+        hostname=cfg.host, port=cfg.port, username=cfg.username, password=password,
+        oauth_token_generator=None if token is None else _constant(token),
+        use_tls=cfg.tls is TlsMode.IMPLICIT, start_tls=cfg.tls is TlsMode.STARTTLS,
+        tls_context=tls_context(cfg.ca_file), timeout=cfg.timeout_seconds)
+    try:
+        await client.connect()
+    except (aiosmtplib.SMTPException, *CONNECTION_ERRORS) as exc:
+        client.close()
+        message = _safe(explain(exc, "the SMTP server", cfg.host, cfg.port,
+                                cfg.timeout_seconds))
+        hidden = tuple(s for s in (token, password) if s)
+        raise ServerUnreachable(f"SMTP: {redact(message, hidden)}") from None
+    return client
+
+
 def mail_options(mail: Outgoing) -> list[str]:
     """MAIL FROM options: SMTPUTF8 (with BODY=8BITMIME, which every SMTPUTF8 server offers,
     RFC 6531 3.1) when an envelope address or a header is not ASCII; none for 7-bit mail."""
@@ -204,7 +214,7 @@ class _Disconnected(Exception):
 
 
 def _safe(text: str) -> str:
-    """A server's message as the admin needs it (up to 40 words), without any word that holds
+    """A server's message as the admin needs it (up to 80 words), without any word that holds
     an address (servers echo the recipient)."""
-    words = [w if "@" not in w else "<address>" for w in text.split()[:40]]
+    words = [w if "@" not in w else "<address>" for w in text.split()[:80]]
     return " ".join(words)

@@ -74,6 +74,12 @@ class _DaemonPool:
                 self._slots.release()
 
 
+def probe_phrase(target: str) -> tuple[str, str, str]:
+    """(text, source, target) of a fixed word that shows whether the backend translates into
+    `target`; never report text (a health check, and `mailproc check --connect`)."""
+    return ("Hello", "en", target) if target != "en" else ("Gracias", "es", "en")
+
+
 class GuardedTranslator:
     """A translator that never raises, never blocks past a timeout, and pauses after failures."""
 
@@ -87,6 +93,9 @@ class GuardedTranslator:
         self._pool = _DaemonPool(max_in_flight, f"translate-{inner.engine}")
         self._paused_until: float | None = None
         self._lock = threading.Lock()
+        # The current outage's cause, for `mailproc status` and the admin alert (in words;
+        # never text, a URL's secrets or a key); None once a translation worked again.
+        self.last_failure: str | None = None
 
     def available(self) -> bool:
         """False while paused after a failure."""
@@ -104,12 +113,15 @@ class GuardedTranslator:
         inner_source = "auto" if source in ("", UNKNOWN) else source
         future = self._pool.submit(lambda: self._inner.translate(text, inner_source, target))
         if future is None:
-            self._failed("pool full", source, target, len(text))
+            self._failed(f"{self.engine}: every worker waits on an earlier call that never "
+                         "returned", source, target, len(text))
             return None
         try:
             result = future.result(timeout=self._timeout if timeout is None else timeout)
         except FutureTimeout:
-            self._failed("timeout", source, target, len(text))
+            waited = self._timeout if timeout is None else timeout
+            self._failed(f"{self.engine}: no answer within {waited:g} s (a server that hangs "
+                         "or is overloaded)", source, target, len(text))
             return None
         except Exception as exc:  # the inner translator may raise anything; we never do
             # Our TranslationError messages carry no text by construction; others might.
@@ -118,6 +130,10 @@ class GuardedTranslator:
             return None
         log.info("translated with %s %s->%s: %d -> %d chars", self.engine, source, target,
                  len(text), len(result))
+        with self._lock:
+            if self.last_failure is not None:
+                log.info("translation with %s works again", self.engine)
+            self.last_failure = None
         return Translation(result, self.engine, source, target)
 
     def close(self) -> None:
@@ -127,5 +143,6 @@ class GuardedTranslator:
     def _failed(self, why: str, source: str, target: str, length: int) -> None:
         with self._lock:
             self._paused_until = self._clock() + self._pause
+            self.last_failure = why
         log.warning("translation failed with %s %s->%s (%d chars): %s; pausing %.0f s",
                     self.engine, source, target, length, why, self._pause)

@@ -104,6 +104,7 @@ class LibreTranslateClient:
     def __init__(self, url: str, api_key: str | None = None, timeout: float = 10.0,
                  max_chars: int = DEFAULT_MAX_CHARS) -> None:
         self._endpoint = url.rstrip("/") + "/translate"
+        self.where = server_of(url)
         self._api_key = api_key
         self._timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
         self._max_chars = max_chars
@@ -124,9 +125,13 @@ class LibreTranslateClient:
             response = requests.post(self._endpoint, json=body, timeout=self._timeout,
                                      allow_redirects=False)
         except requests.RequestException as exc:
-            raise TranslationError(f"libretranslate: {type(exc).__name__}") from None
+            raise TranslationError(f"libretranslate at {self.where}: {_request_words(exc)} "
+                                   f"({type(exc).__name__})") from None
         if response.status_code != 200:
-            raise TranslationError(f"libretranslate: HTTP {response.status_code}")
+            raise TranslationError(f"libretranslate at {self.where}: HTTP "
+                                   f"{response.status_code}"
+                                   + (" (the API key is refused: translation.api_key)"
+                                      if response.status_code in (401, 403) else ""))
         try:
             translated = response.json()["translatedText"]
         except (ValueError, KeyError, TypeError):
@@ -134,6 +139,25 @@ class LibreTranslateClient:
         if not isinstance(translated, str):
             raise TranslationError("libretranslate: malformed answer")
         return translated
+
+
+def server_of(url: str) -> str:
+    """scheme://host:port of a URL: what may be shown (a URL can carry a user and password)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def _request_words(exc: Exception) -> str:
+    """What a `requests` failure means for the admin."""
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return "no answer in time (the server hangs or is overloaded)"
+    if name == "ConnectionError":
+        return "cannot connect (is the server running, the URL right?)"
+    return "the request failed"
 
 
 # Where a deep-translator class wants another code than the ISO 639-1 one we use.

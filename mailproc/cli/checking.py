@@ -1,4 +1,9 @@
-"""`mailproc check`: the config, every file it names, every secret, rules and templates."""
+"""`mailproc check`: the config, every file it names, every secret, rules and templates.
+
+`--connect` then tries the outside world for real (`service.probe`): IMAP login and folders,
+SMTP EHLO/STARTTLS/AUTH (`--send-test`: a test mail to the admin), the translation backend and
+who sees report text through it; one line per step, exit 1 when any step fails.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,18 @@ from typing import TextIO
 
 from mailproc.cli.common import EXIT_CONFIG, AddCommand, Handler
 from mailproc.config.consequences import load_ladder
-from mailproc.config.settings import Config, Secret
+from mailproc.config.settings import Config
 from mailproc.config.yamlsource import ConfigError
 from mailproc.mail.templates import Renderer
 
 
 def register(command: AddCommand) -> dict[str, Handler]:
-    command("check", "validate the config and every template; exit 0 or 2")
+    check = command("check", "validate the config and every template; exit 0 or 2 "
+                             "(--connect: 1 when a server fails)")
+    check.add_argument("--connect", action="store_true",
+                       help="also log in to IMAP and SMTP and reach the translation backend")
+    check.add_argument("--send-test", action="store_true",
+                       help="with --connect: send a test mail to admin_address")
     return {"check": cmd_check}
 
 
@@ -43,7 +53,21 @@ def cmd_check(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_CONFIG
     out.write(f"ok: {config.source}, {config.triage_rules} and templates in "
               f"{config.templates_dir}\n")
+    if args.connect or args.send_test:
+        return _connect(config, args.send_test, out)
     return 0
+
+
+def _connect(config: Config, send_test: bool, out: TextIO) -> int:
+    from mailproc.service.probe import probe
+
+    failed = 0
+    for step in probe(config, send_test):
+        out.write(step.line() + "\n")
+        out.flush()
+        failed += not step.ok
+    out.write(f"{failed} step(s) failed\n" if failed else "every connection works\n")
+    return 1 if failed else 0
 
 
 def _missing_files(config: Config) -> Iterator[str]:
@@ -58,22 +82,17 @@ def _missing_files(config: Config) -> Iterator[str]:
                 " (every human mail would become a report)" if key == "triage_rules" else
                 " (the built-in ladder would refuse consequences such as event-ban)"
                 if key == "consequences" else "")
-    for key, secret in _secrets(config):
+    for key, endpoint in (("mailbox.imap", config.mailbox.imap),
+                          ("outgoing.smtp", config.outgoing.smtp)):
+        if endpoint is not None and endpoint.ca_file is not None \
+                and not endpoint.ca_file.is_file():
+            yield f"{where}: {key}.ca_file: {endpoint.ca_file} does not exist"
+    from mailproc.service.probe import secrets_of
+
+    for key, secret in secrets_of(config):
+        if secret.command is not None:  # a command runs at connect only (--connect)
+            continue
         try:
             secret.reveal()
         except (ValueError, OSError) as exc:
             yield f"{where}: {key}: {exc}"
-
-
-def _secrets(config: Config) -> Iterator[tuple[str, Secret]]:
-    imap, smtp = config.mailbox.imap, config.outgoing.smtp
-    for key, secret in (("mailbox.imap.password", imap.password if imap else None),
-                        ("mailbox.imap.oauth2_token", imap.oauth2_token if imap else None),
-                        ("outgoing.smtp.password", smtp.password if smtp else None),
-                        ("outgoing.smtp.oauth2_token", smtp.oauth2_token if smtp else None),
-                        ("translation.api_key", config.translation.api_key)):
-        if secret is not None and secret.command is None:  # a command runs at connect only
-            yield key, secret
-    for n, member in enumerate(config.roster):
-        if member.token is not None and member.token.command is None:
-            yield f"roster[{n}].token", member.token

@@ -2,12 +2,16 @@
 
 Messages come from .eml files, a directory of them, a Maildir, or an IMAP folder (read with
 BODY.PEEK, never moved). Each is decided by the real pipeline in dry-run mode over a read-only
-view of the store: nothing is archived, stored, sent or moved.
+view of the store: nothing is archived, stored, sent or moved. A message the store has handled
+already is answered "duplicate" (what the daemon would do); `--replay` decides it again with the
+rules as they are now, to try edited rules against past mail (e.g. the Processed folder).
+`--explain` gives one line per rule: what matched, or the first condition that did not.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,8 +23,21 @@ from mailproc.config.settings import Config
 from mailproc.mail.templates import Renderer
 from mailproc.service.app import load_triage, make_translator, utc_now
 from mailproc.service.pipeline import Pipeline
+from mailproc.store.indexes import Done
 from mailproc.store.store import Store
 from mailproc.triage.evaluate import TriageDecision
+
+SHOWN_PATTERN = 60  # characters of a regex shown by --explain
+DUPLICATE_HINT = ("already handled: add --replay to decide it again with the rules as they "
+                  "are now")
+
+
+class ReplayStore(Store):
+    """A read-only store that has handled no message yet: mail processed before is decided
+    anew (cases, threads and everything else stay as they are)."""
+
+    def duplicate_of(self, sha: str, message_id: str | None) -> Done | None:
+        return None
 
 
 def messages_from(paths: list[Path], maildir: Path | None, imap_folder: str | None,
@@ -67,9 +84,18 @@ def row(label: str, d: Decision, tri: TriageDecision | None) -> dict[str, Any]:
     }
 
 
+def first_failing(why: str) -> str:
+    """The first condition that failed, of a rule that did not match: "any" lists them all,
+    separated by "; " ("all" stops at its first failure already); long regexes shortened."""
+    first, _sep, rest = why.partition("; ")
+    more = rest.count("; ") + 1 if rest else 0
+    first = re.sub(rf"/(.{{{SHOWN_PATTERN - 1}}}).+/", r"/\1…/", first)
+    return first + (f" (and {more} more condition(s) not met)" if more else "")
+
+
 def run_triage(config: Config, raws: Iterator[RawMessage], *, explain: bool, as_json: bool,
-               translate: bool, out: TextIO) -> int:
-    store = Store(config.data_dir, read_only=True)
+               translate: bool, out: TextIO, replay: bool = False) -> int:
+    store = (ReplayStore if replay else Store)(config.data_dir, read_only=True)
     store.open()
     pipeline = Pipeline(config, store, Renderer(config.templates_dir),
                         make_translator(config) if translate else None, utc_now,
@@ -80,13 +106,15 @@ def run_triage(config: Config, raws: Iterator[RawMessage], *, explain: bool, as_
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
     for r in rows:
+        reason = f"{r['reason']}: {DUPLICATE_HINT}" if r["reason"] == "duplicate" else r["reason"]
         out.write(f"{r['message']}\n  {r['outcome']:<11} rule={r['rule'] or '-'} "
                   f"route={r['route'] or '-'} category={r['category'] or '-'} "
                   f"priority={r['priority'] or '-'} urgent={'yes' if r['urgent'] else 'no'} "
-                  f"language={r['language'] or '-'} ({r['reason']})\n")
+                  f"language={r['language'] or '-'} ({reason})\n")
         if r["guard"]:
             out.write(f"  guard kept it a report: {', '.join(r['guard'])}\n")
         if explain:
             for t in r["trace"]:
-                out.write(f"    [{'x' if t['matched'] else ' '}] {t['rule']}: {t['why']}\n")
+                why = t["why"] if t["matched"] else first_failing(t["why"])
+                out.write(f"    [{'x' if t['matched'] else ' '}] {t['rule']}: {why}\n")
     return 0

@@ -1,4 +1,8 @@
-"""`mailproc status`: health for monitoring, from the daemon's status file and the store."""
+"""`mailproc status`: health for monitoring, from the daemon's status file and the store.
+
+Every failing part (mailbox, smtp, translation, rules, templates) is named with its cause, since
+when it fails and what waits because of it; `--json` gives the same under "failing".
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     alive = DataDirLock(config.data_dir).held_elsewhere()
     store = open_read_only(config)
     status = judge(snapshot, alive, store.pending_outgoing(), store.quarantined(),
-                   store.all_cases(), config, now_of(args))
+                   store.all_cases(), config, now_of(args), len(store.translation_pending))
     word = {0: "healthy", 1: "degraded", 2: "down"}[status.code]
     if args.json:
         out.write(json.dumps({"status": word, "code": status.code, "problems": status.problems,
@@ -37,5 +41,6 @@ def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     for problem in status.problems:
         out.write(f"  - {problem}\n")
     for key, value in status.report.items():
-        out.write(f"{key}: {json.dumps(value)}\n")
+        if key != "failing":  # said above, in words
+            out.write(f"{key}: {json.dumps(value)}\n")
     return status.code

@@ -16,7 +16,12 @@ def register(command: AddCommand) -> dict[str, Handler]:
     triage.add_argument("paths", nargs="*", type=Path, help=".eml files or directories")
     triage.add_argument("--maildir", type=Path, default=None)
     triage.add_argument("--imap-folder", default=None)
-    triage.add_argument("--explain", action="store_true", help="every rule and why")
+    triage.add_argument("--explain", action="store_true",
+                        help="one line per rule: what matched, or the first condition that "
+                             "did not")
+    triage.add_argument("--replay", action="store_true",
+                        help="decide mail handled before again, with the rules as they are "
+                             "now (e.g. --imap-folder Processed), instead of 'duplicate'")
     triage.add_argument("--json", action="store_true")
     triage.add_argument("--dry-run", action="store_true", help="(always: it changes nothing)")
     triage.add_argument("--no-translate", action="store_true")
@@ -32,4 +37,4 @@ def cmd_triage(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_CONFIG
     raws = messages_from(args.paths, args.maildir, args.imap_folder, config)
     return run_triage(config, raws, explain=args.explain, as_json=args.json,
-                      translate=not args.no_translate, out=out)
+                      translate=not args.no_translate, out=out, replay=args.replay)

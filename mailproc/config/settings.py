@@ -105,6 +105,9 @@ class Endpoint(Strict):
     auth: Literal["password", "xoauth2"] = "password"
     oauth2_token: Secret | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
+    # The CA (PEM) that signed the server's certificate, for a private CA or a self-signed
+    # certificate; unset: the system's trust store. The host name is checked either way.
+    ca_file: Path | None = None
 
     @model_validator(mode="after")
     def _plain_only_on_loopback(self) -> Self:
@@ -243,8 +246,14 @@ class AlertsConfig(Strict):
 
     mailbox_unreachable_minutes: float = Field(default=15, gt=0)
     outbox_failure_minutes: float = Field(default=60, gt=0)
+    translation_down_minutes: float = Field(default=30, gt=0)
     min_interval_minutes: float = Field(default=60, gt=0)
     check_interval_seconds: float = Field(default=30, gt=0, le=300)
+    # The second channel, for when mail cannot reach the admin (SMTP is what fails): this
+    # program runs (no shell, 30 s limit) with the alert's text on its standard input, e.g.
+    # [/usr/local/bin/page-admin] or [sh, -c, "mail -s alert me@other.example"]. Under systemd
+    # every alert is also a CRIT entry in the journal.
+    command: list[str] | None = Field(default=None, min_length=1)
 
 
 class AuthConfig(Strict):

@@ -6,6 +6,9 @@ Every admin-edited file (config, triage rules) goes through here so that validat
 
 from __future__ import annotations
 
+import difflib
+import types
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,18 +118,74 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
             _walk(item, (*loc, index), lines)
 
 
-def problems_from_validation(doc: YamlDocument, error: ValidationError) -> list[Problem]:
-    """Turn pydantic's errors into one Problem each, pointing at the offending line."""
+SECRET_HINT = ("a secret is never written in this file: name where it is read from, "
+               "{env: VARIABLE} or {file: /path/to/file} (or {command: [program, args]})")
+
+
+def problems_from_validation(doc: YamlDocument, error: ValidationError,
+                             model: type[BaseModel] | None = None) -> list[Problem]:
+    """Turn pydantic's errors into one Problem each, pointing at the offending line; with the
+    model, an unknown key gets the nearest allowed one ("did you mean")."""
     problems = []
     for err in error.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         message = err["msg"]
         if err["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see the shipped file for the keys allowed)"
+            message = "unknown key" + _did_you_mean(model, loc)
         elif err["type"] == "missing":
             message = "required key is missing"
+        elif err["type"] == "model_type" and isinstance(err.get("input"), str | int | float) \
+                and _expects_secret(model, loc):
+            message = SECRET_HINT  # never the value itself: it is the secret
         problems.append(Problem(doc.file, doc.line_of(loc), format_loc(loc), message))
     return problems
+
+
+def _did_you_mean(model: type[BaseModel] | None, loc: Loc) -> str:
+    allowed = _fields_at(model, loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]}?"
+    if allowed and len(allowed) <= 8:
+        return f" (allowed here: {', '.join(sorted(allowed))})"
+    return " (check the spelling; see the shipped file for the keys allowed)"
+
+
+def _model_at(model: type[BaseModel] | None, loc: Loc) -> type[BaseModel] | None:
+    """The model validating the mapping at `loc` (None when not a model, e.g. a dict)."""
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue  # an item of a list: the list's model is already in hand
+        field = model.model_fields.get(str(part))
+        model = _model_in(field.annotation) if field is not None else None
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model inside X, X | None, or list[X]."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, list):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _fields_at(model: type[BaseModel] | None, loc: Loc) -> list[str]:
+    found = _model_at(model, loc)
+    if found is None:
+        return []
+    return [name for name, info in found.model_fields.items() if not info.exclude]
+
+
+def _expects_secret(model: type[BaseModel] | None, loc: Loc) -> bool:
+    """Whether the value at `loc` must be a Secret (a model with env/file/command)."""
+    found = _model_at(model, loc)
+    return found is not None and {"env", "file", "command"} <= set(found.model_fields)
 
 
 def validate(doc: YamlDocument, model: type[M]) -> M:
@@ -136,4 +195,4 @@ def validate(doc: YamlDocument, model: type[M]) -> M:
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        raise ConfigError(problems_from_validation(doc, exc)) from exc
+        raise ConfigError(problems_from_validation(doc, exc, model)) from exc

@@ -1,10 +1,12 @@
 """Admin alerts (pure): which problems deserve a mail to the admin now, at most once each.
 
 Kinds: the mailbox unreachable for longer than a threshold, outgoing mail failing for longer
-than an hour, rules or templates refused on reload. Each alert has a key naming the episode (the
-outage's start, the oldest failing mail, the refused file's version): an episode is mailed once,
-and one kind at most every `min_interval_minutes`. Quarantine alerts go with the message itself
-(see `workflow.quarantined`). Alerts go to the admin address only, never the committee.
+than an hour, translation failing for longer than a threshold, rules or templates refused on
+reload. Each says its cause in the words of the log and of `mailproc status`. Each alert has
+a key naming the episode (the outage's start, the oldest failing mail, the refused file's
+version): an episode is mailed once, and one kind at most every `min_interval_minutes`.
+Quarantine alerts go with the message itself (see `workflow.quarantined`). Alerts go to the
+admin address only, never the committee, and by the second channel (`notify.out_of_band`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from datetime import datetime, timedelta
 
 from mailproc.config.settings import Config
 from mailproc.model.records import Outgoing
+from mailproc.service.health import Failure
 
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # mailbox-unreachable, outbox-failing, rules-refused, templates-refused
+    kind: str  # mailbox-unreachable, outbox-failing, translation-down, rules-refused, ...
     key: str  # the episode: mailed once
     summary: str
     details: tuple[str, ...] = ()
@@ -32,7 +35,8 @@ class AlertState:
 
 def candidate_alerts(config: Config, now: datetime, unreachable_since: datetime | None,
                      last_error: str | None, pending: list[Outgoing],
-                     refused: dict[str, tuple[str, tuple[str, ...]]]) -> list[Alert]:
+                     refused: dict[str, tuple[str, tuple[str, ...]]],
+                     translation: Failure | None = None) -> list[Alert]:
     """Every alert the current state would justify (before de-duplication)."""
     alerts = []
     limit = timedelta(minutes=config.alerts.mailbox_unreachable_minutes)
@@ -48,8 +52,15 @@ def candidate_alerts(config: Config, now: datetime, unreachable_since: datetime 
         alerts.append(Alert("outbox-failing", failing[0].id,
                             f"{len(failing)} outgoing mail(s) undelivered for over "
                             f"{config.alerts.outbox_failure_minutes:g} minutes",
-                            tuple(f"{m.purpose} for {m.case_id or '-'}: {m.last_error}"
-                                  for m in failing[:10])))
+                            (f"cause: {failing[-1].last_error}",
+                             *(f"{m.purpose} for {m.case_id or '-'}: {m.last_error}"
+                               for m in failing[:10]))))
+    down = timedelta(minutes=config.alerts.translation_down_minutes)
+    if translation is not None and now - translation.since >= down:
+        minutes = int((now - translation.since).total_seconds() // 60)
+        alerts.append(Alert("translation-down", translation.since.isoformat(),
+                            f"machine translation has failed for {minutes} minutes",
+                            (f"cause: {translation.cause}", f"waiting: {translation.waiting}")))
     for kind, (version, problems) in sorted(refused.items()):
         alerts.append(Alert(f"{kind}-refused", version,
                             f"edited {kind} were refused; the daemon keeps the last good ones",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from mailproc.adapters.mailbox import Backoff, MailboxError, MailSource, RawMessage
 from mailproc.adapters.outbox import FlushResult, flush_outbox
+from mailproc.adapters.translation import probe_phrase
 from mailproc.deadlines.clocks import TICK
 from mailproc.model.parsed import Folder
 from mailproc.service.app import App
@@ -144,9 +145,12 @@ class Daemon:
         sd_notify("WATCHDOG=1")
 
     async def tick(self) -> None:
-        """Keep status.json fresh while idling, and mail the admin what needs it."""
+        """Keep status.json fresh while idling, and tell the admin what needs it: by mail and
+        by the second channel (a command may take a while: off the event loop)."""
         self.supervisor.write()
-        if self.supervisor.alert_tick():
+        alerts = self.supervisor.alert_tick()
+        if alerts:
+            await asyncio.to_thread(self.supervisor.out_of_band, alerts)
             await self.flush()
 
     async def watch_rules(self) -> None:
@@ -295,6 +299,13 @@ class Daemon:
         retried = self.app.pipeline.retry_translations()
         if retried:
             log.info("translated %d pending case(s)", retried)
+        translator = self.app.translator
+        if translator is not None and translator.last_failure is not None \
+                and not self.app.store.translation_pending and translator.available():
+            # Nothing waits to be retried, so nothing would find out that the backend is back:
+            # a fixed word (never report text) tells, and status stops saying it fails.
+            await asyncio.to_thread(translator.translate, *probe_phrase(
+                self.app.config.committee_language))
 
     def print_line(self, h: Handled) -> None:
         """One message's outcome: a line of the table on stdout, unless the logs are JSON

@@ -1,9 +1,13 @@
 """Looking after the daemon: its status snapshot, systemd's watchdog, admin alerts, reloads.
 
 The daemon reports each round's result here (`mailbox_ok`, `mailbox_failed`); the supervisor
-keeps `status.json` current for `mailproc status`, queues admin alerts through the store (one
-commit with the alert's episode key, so an alert is mailed once even across restarts), and
-reloads templates (and, once wired, rules) on SIGHUP keeping the last good ones.
+keeps `status.json` current for `mailproc status` (with every failing part: translation,
+refused rules or templates; see `health.Failure`), queues admin alerts through the store (one
+commit with the alert's episode key, so an alert is mailed once even across restarts) and
+hands each one to the second channel too (`notify.out_of_band`: `alerts.command` and, under
+systemd, a CRIT journal entry). The "outbox failing" alert does not go through the outbox
+that fails. Templates and rules are reloaded keeping the last good ones; a rules file put
+back to the version in force ends the refusal without a signal.
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ from mailproc.adapters.mailbox import MailboxError
 from mailproc.cases.workflow import format_time, outgoing_mail
 from mailproc.config.yamlsource import ConfigError
 from mailproc.mail.compose import MailSpec
-from mailproc.mail.templates import Renderer
+from mailproc.mail.templates import Rendered, Renderer
 from mailproc.model.parsed import Address
 from mailproc.model.records import Outgoing
 from mailproc.service.alerts import Alert, AlertState, candidate_alerts, due
 from mailproc.service.app import App, template_cache
-from mailproc.service.health import Snapshot
-from mailproc.service.notify import sd_notify
+from mailproc.service.health import Failure, Snapshot
+from mailproc.service.notify import out_of_band, sd_notify
 from mailproc.store.files import atomic_write
 from mailproc.store.store import Transaction
 from mailproc.triage.evaluate import load_rules
@@ -51,6 +55,7 @@ class Supervisor:
                                  rules_version=(app.pipeline.rules.version
                                                 if app.pipeline.rules is not None else None))
         self.refused: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._since: dict[str, datetime] = {}  # when each part began to fail (this outage)
 
     # ------------------------------------------------------------------ mailbox health
 
@@ -69,7 +74,28 @@ class Supervisor:
         self.snapshot.last_error = failure_text(exc)
         self.write()
 
+    def failures(self) -> list[Failure]:
+        """Translation, rules and templates failing now (the mailbox and the outbox are
+        judged from the snapshot's mailbox fields and from the store)."""
+        now, found = self.app.clock(), []
+        translator = self.app.translator
+        if translator is not None and translator.last_failure is not None:
+            pending = len(self.app.store.translation_pending)
+            found.append(("translation", translator.last_failure,
+                          f"{pending} report(s) wait for their translation; acknowledgements "
+                          "go in English"))
+        for kind, (version, problems) in sorted(self.refused.items()):
+            found.append((kind, f"{len(problems)} problem(s), the first: "
+                                f"{problems[0] if problems else '?'}",
+                          f"the last good {kind} stay in force; the edited file (version "
+                          f"{version}) is not used until it checks out"))
+        for gone in set(self._since) - {part for part, _c, _w in found}:
+            del self._since[gone]
+        return [Failure(part, cause, self._since.setdefault(part, now), waiting)
+                for part, cause, waiting in found]
+
     def write(self) -> None:
+        self.snapshot.failures = self.failures()
         sd_notify(f"STATUS={self.snapshot.status_line()}")  # no-op outside systemd
         self.snapshot.updated_at = self.app.clock()
         data = json.dumps(self.snapshot.to_json(), indent=1).encode()
@@ -78,31 +104,46 @@ class Supervisor:
     # ------------------------------------------------------------------ alerts
 
     def alert_tick(self) -> list[Alert]:
-        """Queue the admin alerts that are due; returns them (for logs and tests)."""
+        """Queue the admin alerts that are due; returns them, for `out_of_band` (the caller
+        runs that off the event loop: a command may take a while)."""
         config, store, now = self.app.config, self.app.store, self.app.clock()
-        if not config.admin_address:
+        if not config.admin_address and not config.alerts.command:
             return []
+        translation = next((f for f in self.snapshot.failures if f.part == "translation"), None)
         found = candidate_alerts(config, now, self.snapshot.unreachable_since,
                                  self.snapshot.last_error, store.pending_outgoing(),
-                                 self.refused)
+                                 self.refused, translation)
         state = {a.kind: _state(store.flag(f"alert:{a.kind}")) for a in found}
         chosen = due(found, state, config, now)
         if not chosen:
             return []
         txn = Transaction()
         for alert in chosen:
-            txn.outgoing.append(self._alert_mail(alert, now))
+            # Never through the outbox that fails: that one goes by the second channel only.
+            if config.admin_address and alert.kind != "outbox-failing":
+                txn.outgoing.append(self._alert_mail(alert, now))
             txn.flags[f"alert:{alert.kind}"] = json.dumps({"key": alert.key,
                                                          "at": now.isoformat()})
-            log.warning("admin alert queued: %s", alert.kind)
+            log.warning("admin alert: %s", alert.kind)
         store.commit(txn)
         return chosen
 
+    def out_of_band(self, alerts: list[Alert]) -> None:
+        """Each alert by the second channel: `alerts.command` and the journal (CRIT)."""
+        now = self.app.clock()
+        for alert in alerts:
+            rendered = self._render(alert, now)
+            out_of_band(f"Subject: {rendered.subject}\n\n{rendered.body}",
+                        self.app.config.alerts.command, alert.kind)
+
+    def _render(self, alert: Alert, now: datetime) -> Rendered:
+        return self.app.pipeline.renderer.render("admin_alert", "en", {
+            "kind": alert.kind, "summary": alert.summary, "details": list(alert.details),
+            "since": format_time(now, self.app.config)})
+
     def _alert_mail(self, alert: Alert, now: datetime) -> Outgoing:
         app = self.app
-        rendered = app.pipeline.renderer.render("admin_alert", "en", {
-            "kind": alert.kind, "summary": alert.summary, "details": list(alert.details),
-            "since": format_time(now, app.config)})
+        rendered = self._render(alert, now)
         assert app.config.admin_address is not None
         spec = MailSpec(to=(Address("", app.config.admin_address),), subject=rendered.subject,
                         body=rendered.body)
@@ -114,11 +155,24 @@ class Supervisor:
         """Swap in edited triage rules if they load cleanly; otherwise keep the last good."""
         config, pipeline = self.app.config, self.app.pipeline
         path = config.triage_rules
-        if not path.exists():
+        try:
+            version = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        except OSError as exc:
+            if pipeline.rules is None:  # none at start either (said then): nothing refused
+                return False
+            if self.refused.get("rules", ("",))[0] != "missing":
+                log.error("triage rules file unreadable (%s), keeping the last good rules",
+                          exc.strerror)
+            self.refused["rules"] = ("missing", (f"{path}: cannot read the file: "
+                                                 f"{exc.strerror}",))
             return False
-        version = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         current = pipeline.rules.version if pipeline.rules is not None else None
         refused = self.refused.get("rules", ("", ()))[0]
+        if version == current and "rules" in self.refused:
+            # The file is back to the rules in force (an edit undone): nothing is refused now.
+            self.refused.pop("rules")
+            log.info("triage rules file restored to the version in force (%s)", current)
+            return True
         if not force and version in (current, refused):
             return False
         try:
@@ -170,8 +224,9 @@ def _state(flag: str | None) -> AlertState:
 
 def failure_text(exc: BaseException) -> str:
     """What an admin reads about a failure: a mailbox error's own words (written by the adapter
-    with every secret cut out, e.g. "IMAP connect failed: ConnectionRefusedError: [Errno 111]
-    Connection refused"), else only the class name (other exceptions may carry content)."""
+    with every secret cut out, e.g. "IMAP connect failed: nothing accepts connections at
+    host:993 … (ConnectionRefusedError: [Errno 111] Connection refused)"), else only the class
+    name (other exceptions may carry content)."""
     if isinstance(exc, MailboxError) and str(exc):
-        return f"{type(exc).__name__}: {str(exc)[:300]}"
+        return str(exc)[:600]
     return type(exc).__name__
