@@ -20,6 +20,7 @@ import pytest
 from harness import mail, mailproc, show, write_config
 
 from mailproc.adapters.maildir import deliver
+from mailproc.store.files import DataDirLock
 
 
 def _config(tmp_path: Path) -> Path:
@@ -80,7 +81,12 @@ def test_a_second_daemon_on_the_same_data_directory_is_refused(tmp_path: Path) -
                              "run"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ))
     try:
-        time.sleep(1.5)
+        # Wait for the first daemon to hold the lock (a fixed sleep fails on a loaded machine).
+        lock = DataDirLock(tmp_path / "var" / "data")
+        deadline = time.monotonic() + 60
+        while not lock.held_elsewhere() and time.monotonic() < deadline:
+            assert proc.poll() is None, "the first daemon exited"
+            time.sleep(0.1)
         second = mailproc(config, "run", "--once")
         assert second.code == 2
         assert "in use by another mailproc" in second.err

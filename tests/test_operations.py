@@ -149,15 +149,17 @@ def test_sighup_with_a_broken_template_keeps_the_old_ones_and_tells_the_admin(
     from mailproc.adapters.maildir import deliver
 
     with daemon(config) as proc:
-        time.sleep(1.5)
+        # Its signal handlers are in place before it first writes status.json.
+        wait_until(lambda: (tmp_path / "var" / "data" / "status.json").exists(), 60,
+                   "the daemon's start")
         ack = templates / "en" / "ack.txt.j2"
         ack.write_text(ack.read_text().replace("{{ case.id }}", "{{ case.id ", 1))
         proc.send_signal(signal.SIGHUP)
         time.sleep(1.0)
         deliver(tmp_path / "var" / "mail", mail("sam@example.net", "Report", "Harassment."))
         wait_until(lambda: any("sam@example.net" in m.rcpt_tos for m in smtp_server.messages),
-                   15, "the acknowledgement")
-        wait_until(lambda: any(ADMIN in m.rcpt_tos for m in smtp_server.messages), 15,
+                   60, "the acknowledgement")
+        wait_until(lambda: any(ADMIN in m.rcpt_tos for m in smtp_server.messages), 60,
                    "the admin alert about the refused template")
     (ack_mail,) = [m for m in smtp_server.messages if "sam@example.net" in m.rcpt_tos]
     assert "[COC-2026-0001]" in ack_mail.message["Subject"]  # rendered by the old template
