@@ -116,7 +116,7 @@ def delete(store: Store, case_id: str, now: datetime) -> int:
     shared = {s for c in store.all_cases() if c.id != case_id
               for s in [c.source_sha256, *(f.sha256 for f in c.followups),
                         *(a.sha256 for a in c.attachments)] if s}
-    raw = [s for s in case_raw_shas(case, diary) if s not in shared]
+    raw = [s for s in case_raw_shas(store, case, diary) if s not in shared]
     blobs = [a.sha256 for a in case.attachments if a.sha256 and a.sha256 not in shared]
     gone = store.delete_files(raw, blobs)
     store.rewrite_documents(

@@ -73,7 +73,7 @@ def apply(store: Store, todo: Plan, now: datetime) -> int:
         case = cases[p.case_id]
         diary = store.diary(case.id)
         if p.action is Action.RAW:
-            raw = [s for s in case_raw_shas(case, diary) if s not in shared]
+            raw = [s for s in case_raw_shas(store, case, diary) if s not in shared]
             blobs = [a.sha256 for a in case.attachments if a.sha256 and a.sha256 not in shared]
             deleted += store.delete_files(raw, blobs)  # first: a crash then only repeats this
             case = cases[p.case_id] = without_raw(case, now)

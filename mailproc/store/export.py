@@ -38,10 +38,11 @@ attachments/     the attachments still kept ({missing} listed in case.json are n
 {notes}"""
 
 
-def case_raw_shas(case: Case, diary: list[DiaryEntry]) -> list[str]:
-    """Every raw message of a case: the report, follow-ups, and the mail its diary names."""
+def case_raw_shas(store: Store, case: Case, diary: list[DiaryEntry]) -> list[str]:
+    """Every raw message of a case: the report, follow-ups, members' mail about it, and the
+    mail its diary names."""
     shas = [case.source_sha256, *(f.sha256 for f in case.followups),
-            *(e.message_sha256 for e in diary)]
+            *(e.message_sha256 for e in diary), *store.message_shas(case.id)]
     return list(dict.fromkeys(s for s in shas if s))
 
 
@@ -61,7 +62,7 @@ def export_case(store: Store, case_id: str, at: datetime) -> bytes:
         z.writestr("diary.txt", "".join(
             f"{e.at.isoformat(timespec='seconds')}  {e.kind:<20} {e.actor:<24} {e.detail}\n"
             for e in diary))
-        for sha in case_raw_shas(case, diary):
+        for sha in case_raw_shas(store, case, diary):
             try:
                 z.writestr(f"raw/{sha}.eml", store.read_archive(sha))
             except FileNotFoundError:

@@ -555,6 +555,13 @@ class Store:
     def blob_shas(self) -> list[str]:
         return sorted(p.name for p in (self.root / "blobs").glob("*/*") if "." not in p.name)
 
+    def message_shas(self, case_id: str) -> list[str]:
+        """Every raw message the ingest log records as handled for this case (the report,
+        follow-ups, members' replies and commands about it)."""
+        cols = self.done.columns()
+        return list(dict.fromkeys(sha for sha, case in zip(cols["sha"], cols["case"],
+                                                           strict=True) if case == case_id))
+
     def delete_files(self, archive: list[str], blobs: list[str]) -> int:
         """Remove raw messages and attachment blobs by sha256; returns how many were there."""
         paths = [self.archive_path(s) for s in archive] + [self.blob_path(s) for s in blobs]
