@@ -181,7 +181,7 @@ def cmd_quarantine(config: Config, args: argparse.Namespace, out: TextIO) -> int
         out.write(f"id:       {done.sha256}\nkey:      {done.key}\n"
                   f"received: {done.at.isoformat(timespec='seconds')}\nreason:   {done.reason}\n"
                   f"size:     {seen.size} bytes\n")
-        out.write("".join(f"{name + ':':<13} {value}\n" for name, value in seen.headers))
+        out.write("".join(f"{name}: {value}\n" for name, value in seen.headers))
         out.write(f"now:      {seen.now}\n")
         return 0
     return _release(config, args, out)
