@@ -2,7 +2,8 @@
 one batch gathered, decided and committed (`pipeline`, `batch`, `reports`, `memberflow`), the
 reading done before the store is consulted and the process that does it on a second core
 (`prepare`, `reader`), the asyncio loop (`daemon`), the deadline tick (`scheduled`), and
-looking after it all (`supervisor`, `health`, `alerts`, `notify`, `logsetup`).
+looking after it all (`supervisor`, `health`, `alerts`, `notify`, `logsetup`); the data's
+life cycle (`retention_job`, `erasure`, `quarantine`).
 
 May import: every wing except cli.
 """
