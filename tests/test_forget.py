@@ -86,3 +86,8 @@ def test_forget_leaves_no_trace_of_the_address_in_any_file(tmp_path: Path) -> No
     assert mailproc(c.config, "run", "--once").code in (0, 1)
     assert traces(c, SAM.encode(), b"Sam Rivera") == []
     c.verify()
+    # The re-sealed chain still shows any later edit, including of the erasure entry itself.
+    path = c.data / "cases" / "COC-2026-0001.json"
+    path.write_bytes(path.read_bytes().replace(b"right to erasure", b"right to forget"))
+    broken = mailproc(c.config, "verify")
+    assert broken.code == 1 and "COC-2026-0001" in broken.out

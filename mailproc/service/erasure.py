@@ -123,7 +123,7 @@ def delete(store: Store, case_id: str, now: datetime) -> int:
         lambda table, doc: None if table == "outbox" and doc.get("case_id") == case_id
         else doc)
     store.remove_case(case_id)
-    store.rewrite_logs(lambda r: r, lambda r: None if r.get("case") == case_id
+    store.rewrite_logs(None, lambda r: None if r.get("case") == case_id
                        and r.get("e") in ("mid", "id", "tp", "act", "head") else r)
     store.log_event({"e": "deleted", "case": case_id, "at": now.isoformat()})
     return gone

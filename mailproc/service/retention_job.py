@@ -85,7 +85,7 @@ def apply(store: Store, todo: Plan, now: datetime) -> int:
             expunged_ids.append(case.id)
     if expunged_ids:
         gone = set(expunged_ids)
-        store.rewrite_logs(lambda r: r, lambda r: _without_identifiers(r, gone))
+        store.rewrite_logs(None, lambda r: _without_identifiers(r, gone))
     return deleted
 
 

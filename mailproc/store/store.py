@@ -622,12 +622,15 @@ class Store:
             fsync_dir(path.parent)
         self._cases.pop(case_id, None)
 
-    def rewrite_logs(self, ingest: Callable[[dict[str, Any]], dict[str, Any] | None],
+    def rewrite_logs(self, ingest: Callable[[dict[str, Any]], dict[str, Any] | None] | None,
                      index: Callable[[dict[str, Any]], dict[str, Any] | None]) -> None:
-        """Rewrite both append-only logs record by record (None drops one), each in one atomic
-        replacement, then fold the indexes again from them and write a fresh snapshot (the old
-        one described the old logs, and may hold what was removed)."""
+        """Rewrite the append-only logs record by record (None drops one; no `ingest`: that
+        log stays), each in one atomic replacement, then fold the indexes again from them and
+        write a fresh snapshot (the old one described the old logs, and may hold what was
+        removed)."""
         for target, change in ((self._ingest, ingest), (self._index_log, index)):
+            if change is None:
+                continue
             kept = [r for r in (change(rec) for rec in target.read()) if r is not None]
             lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
                             for r in kept)
