@@ -291,6 +291,21 @@ class DeadlinesConfig(Strict):
     digest_time: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+class RetentionConfig(Strict):
+    """How long closed cases keep what identifies people (seed 000's data policy; seed 003's
+    hand-over is `mailproc purge --handover`). Null days: kept until someone decides."""
+
+    # Raw mail and attachments of a closed case are deleted this many days after it closed.
+    raw_days: int | None = Field(default=None, ge=0)
+    # Names, addresses and texts of a case closed as not upheld become "expunged" after this.
+    expunge_days: int | None = Field(default=None, ge=0)
+    # Upheld cases too, after this many days (null: never).
+    expunge_upheld_days: int | None = Field(default=None, ge=0)
+    # Never purge an upheld case whose highest consequence ranks above this
+    # (rules/consequences.yaml), nor a case about a person reported in more than one case.
+    keep_rank_above: int = Field(default=2, ge=0)
+
+
 class Limits(Strict):
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
     max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
@@ -330,6 +345,7 @@ class Config(Strict):
     auth: AuthConfig = AuthConfig()
     deadlines: DeadlinesConfig = DeadlinesConfig()
     decisions: DecisionsConfig = DecisionsConfig()
+    retention: RetentionConfig = RetentionConfig()
     templates_dir: Path = Path("templates")
     # Where triage rules send mail that is not about conduct: name -> address.
     routes: dict[str, str] = Field(default_factory=dict)

@@ -19,6 +19,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, TextIO
 
 from mailproc.adapters.mailbox import Backoff, MailboxError, MailSource, RawMessage
@@ -26,6 +27,7 @@ from mailproc.adapters.outbox import FlushResult, flush_outbox
 from mailproc.adapters.translation import probe_phrase
 from mailproc.deadlines.clocks import TICK
 from mailproc.model.parsed import Folder
+from mailproc.service import retention_job
 from mailproc.service.app import App
 from mailproc.service.batch import Handled
 from mailproc.service.logsetup import where
@@ -87,6 +89,7 @@ class Daemon:
             if self.once:
                 await self.retry_translations()  # the "later pass" for cron-style runs
                 await self.deadlines()
+                retention_job.daily(self.app.pipeline)
         finally:
             sd_notify("STOPPING=1")
             if scheduler is not None and scheduler.running:
@@ -121,7 +124,8 @@ class Daemon:
         jobs = [(self.flush, 15.0, "outbox"), (self.retry_translations, 60.0, "translations"),
                 (self.deadlines, DEADLINE_TICK_SECONDS, "deadlines"),
                 (self.tick, self.app.config.alerts.check_interval_seconds, "supervisor"),
-                (self.watch_rules, RULES_WATCH_SECONDS, "rules")]
+                (self.watch_rules, RULES_WATCH_SECONDS, "rules"),
+                (partial(retention_job.daily_job, self.app.pipeline), 3600.0, "retention")]
         beat = watchdog_interval()
         if beat is not None:
             jobs.append((self.watchdog, beat, "watchdog"))

@@ -1,6 +1,7 @@
 """Every durable fact: the data directory's files (`files`), the case store with one
-atomic commit per batch (`store`), its in-memory indexes (`indexes`, `snapshot`), and the
-revocation list of removed members (`revocation`).
+atomic commit per batch (`store`), its in-memory indexes (`indexes`, `snapshot`), the
+revocation list of removed members (`revocation`), a person erased from the files
+(`erasure`) and a case as a zip (`export`).
 
 May import: model, config.
 """

@@ -151,6 +151,17 @@ class Indexes:
             self.remember_done(rec)
         elif event == "moved":
             self.mark_moved(key)
+        elif event == "release":
+            self.release(key)
+
+    def release(self, key: str) -> None:
+        """A quarantined message the admin released (`mailproc quarantine release`): handled
+        afresh, neither a duplicate of itself nor a poison message any more."""
+        self.tries.pop(key, None)
+        self.received.pop(key, None)
+        for first in (self.by_sha, self.by_mid):
+            for value in [v for v, k in first.items() if k == key]:
+                del first[value]
 
     def remember_done(self, rec: dict[str, Any]) -> None:
         """A `done` record (as `done_to_json` writes it), checked as `done_from_json` would."""

@@ -43,6 +43,7 @@ from mailproc.store.files import (
     archive_path,
     atomic_write,
     flush_tinydb,
+    fsync_dir,
     open_tinydb,
     private_dir,
     sha256_hex,
@@ -539,6 +540,137 @@ class Store:
                 heads.append({"e": "head", "case": case_id, "hash": prev})
             flush_tinydb(db)
         self._log_index(heads)  # the chain heads, kept apart from the case files
+
+    # ------------------------------------------------------------------ data lifecycle
+    # Retention, erasure, deletion and quarantine release (`mailproc purge|forget|delete|
+    # quarantine`): run by the process holding the lock, outside any batch.
+
+    def blob_path(self, sha: str) -> Path:
+        return self.root / "blobs" / sha[:2] / sha
+
+    def archive_shas(self) -> list[str]:
+        """Every raw message kept, by sha256 (file names only: nothing is read)."""
+        return sorted(p.stem for p in (self.root / "archive").glob("*/*.eml"))
+
+    def blob_shas(self) -> list[str]:
+        return sorted(p.name for p in (self.root / "blobs").glob("*/*") if "." not in p.name)
+
+    def message_shas(self, case_id: str) -> list[str]:
+        """Every raw message the ingest log records as handled for this case (the report,
+        follow-ups, members' replies and commands about it)."""
+        cols = self.done.columns()
+        return list(dict.fromkeys(sha for sha, case in zip(cols["sha"], cols["case"],
+                                                           strict=True) if case == case_id))
+
+    def delete_files(self, archive: list[str], blobs: list[str]) -> int:
+        """Remove raw messages and attachment blobs by sha256; returns how many were there."""
+        paths = [self.archive_path(s) for s in archive] + [self.blob_path(s) for s in blobs]
+        gone = 0
+        for path in paths:
+            if os.path.exists(path):
+                os.unlink(path)
+                gone += 1
+        return gone
+
+    def rewrite_case(self, case: Case, diary: list[DiaryEntry], note: DiaryEntry) -> int:
+        """Replace a case record and the content of its diary entries (same entries, same
+        order), re-seal the hash chain from the first entry that changed, and append `note`,
+        which records the re-seal and the head it replaced. Returns the entries changed.
+
+        The new head is logged before the case file is replaced: a crash in between leaves a
+        mismatch `verify` reports, and running the same command again completes it."""
+        db = self._case_db(case.id)
+        rows = db.table("diary").all()
+        if len(rows) != len(diary):
+            raise ValueError("rewrite_case keeps every diary entry")
+        old = [DiaryEntry.model_validate({k: v for k, v in r.items() if k != "eid"})
+               for r in rows]
+        changed = [n for n, (a, b) in enumerate(zip(old, diary, strict=True))
+                   if a.model_copy(update={"prev_hash": None, "hash": None})
+                   != b.model_copy(update={"prev_hash": None, "hash": None})]
+        first = changed[0] if changed else len(old)
+        old_head = old[-1].hash if old else None
+        detail = note.detail + (f" (hash chain re-sealed from entry {first + 1}; it ended in "
+                                f"{(old_head or '-')[:16]} before)" if changed else "")
+        entries = [*old[:first], *diary[first:],
+                   note.model_copy(update={"detail": detail, "case_id": case.id})]
+        prev = old[first - 1].hash if first else None
+        sealed = []
+        for entry in entries[first:]:
+            doc = entry.model_copy(update={"prev_hash": prev, "hash": None})
+            prev = diary_hash(doc)
+            sealed.append(doc.model_copy(update={"hash": prev}))
+        eids = [r.get("eid") for r in rows] + [f"rewrite:{time.time_ns()}"]
+        self._log_index([{"e": "head", "case": case.id, "hash": prev}])
+        table = db.table("case")
+        table.truncate()
+        table.insert(case.model_dump(mode="json"))
+        diary_table = db.table("diary")
+        diary_table.truncate()
+        diary_table.insert_multiple(
+            {**e.model_dump(mode="json"), "eid": eid}
+            for e, eid in zip([*old[:first], *sealed], eids, strict=True))
+        flush_tinydb(db)
+        self._cases[case.id] = case.model_copy(deep=True)
+        return len(changed)
+
+    def remove_case(self, case_id: str) -> None:
+        """Delete a case file (`mailproc delete`); the caller cleans the logs and files."""
+        path = self.root / "cases" / f"{case_id}.json"
+        if "/" not in case_id and path.exists():
+            os.unlink(path)
+            fsync_dir(path.parent)
+        self._cases.pop(case_id, None)
+
+    def rewrite_logs(self, ingest: Callable[[dict[str, Any]], dict[str, Any] | None] | None,
+                     index: Callable[[dict[str, Any]], dict[str, Any] | None]) -> None:
+        """Rewrite the append-only logs record by record (None drops one; no `ingest`: that
+        log stays), each in one atomic replacement, then fold the indexes again from them and
+        write a fresh snapshot (the old one described the old logs, and may hold what was
+        removed)."""
+        for target, change in ((self._ingest, ingest), (self._index_log, index)):
+            if change is None:
+                continue
+            kept = [r for r in (change(rec) for rec in target.read()) if r is not None]
+            lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
+                            for r in kept)
+            atomic_write(target.path, lines.encode("utf-8"))
+        if os.path.exists(self._snapshot_path):
+            os.unlink(self._snapshot_path)
+        self._ix, self._records = Indexes(), 0
+        self._load_indexes()
+        self._snapshots = True
+        self.write_snapshot()
+
+    def rewrite_documents(self, change: Callable[[str, dict[str, Any]],
+                                                 dict[str, Any] | None]) -> int:
+        """Apply `change(table, document)` to every queued mail ("outbox") and every counter
+        and flag ("meta"); None drops the document. Returns how many changed."""
+        changed = 0
+        for db, tables in ((self._outbox, ["_default"]), (self._meta, ["counters", "flags"])):
+            for name in tables:
+                table = db.table(name)
+                rows = table.all()
+                new = [change("outbox" if db is self._outbox else "meta", dict(r))
+                       for r in rows]
+                if new != [dict(r) for r in rows]:
+                    changed += sum(1 for a, b in zip(rows, new, strict=True) if dict(a) != b)
+                    table.truncate()
+                    table.insert_multiple(r for r in new if r is not None)
+            flush_tinydb(db)
+        self._flags = {str(r["name"]): str(r["value"]) for r in self._meta.table("flags").all()}
+        return changed
+
+    def release_quarantined(self, key: str, sha: str, message_id: str | None,
+                            at: datetime) -> None:
+        """Log that the admin released a quarantined message: it is handled afresh (not a
+        duplicate of itself, its failed attempts forgotten); its next `done` replaces this."""
+        self._log_ingest([{"e": "release", "k": key, "sha": sha, "mid": message_id,
+                           "at": at.isoformat()}])
+
+    def log_event(self, record: dict[str, Any]) -> None:
+        """A content-free record in index.jsonl that no index folds (a case was deleted...)."""
+        self._log_index([record])
 
     def verify(self) -> list[str]:
         """Every break in the case diaries' hash chains, and heads that do not match."""
