@@ -26,15 +26,15 @@ from mailproc.model.parsed import CaseStatus
 from mailproc.model.records import Case, DiaryEntry
 
 # Where it happened: the incident's free-text `where`, read into a few generic spaces (a
-# place's own name would identify an incident). First match wins; word starts, any language
-# the report was read in.
+# place's own name would identify an incident). First match wins; whole words or phrases, in
+# the languages reports are read in.
 SPACES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("online: chat", ("chat", "slack", "discord", "matrix", "irc", "zulip", "telegram",
                       "element", "gitter")),
     ("online: mailing list or forum", ("mailing list", "mailing-list", "forum", "discourse",
                                        "liste", "lista")),
     ("online: code hosting", ("github", "gitlab", "issue", "pull request", "merge request",
-                              "code review", "repositor")),
+                              "code review", "repository", "repo")),
     ("online: social media", ("twitter", "mastodon", "social", "bluesky", "linkedin",
                               "redes sociales", "réseaux")),
     ("online: video call", ("zoom", "video", "call", "jitsi", "meet", "llamada", "visio")),
@@ -46,6 +46,11 @@ SPACES: tuple[tuple[str, tuple[str, ...]], ...] = (
 NOT_STATED = "not stated"
 ELSEWHERE = "elsewhere"
 CLOCKS = ("acknowledge", "first-action", "reporter-update", "decision")
+# Diary entries written in a member's name that no member did: mail we sent them, refusals,
+# roster changes. Every other entry with a member as actor is that member acting.
+NOT_ACTIONS = frozenset({"notice", "disclosed", "recused", "refused", "confirmation-asked",
+                         "member-added", "member-restored", "offboarded", "mentioned",
+                         "bounce"})
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def space_of(where: str | None) -> str:
         return NOT_STATED
     text = where.casefold()
     for label, words in SPACES:
-        if any(re.search(rf"(?<!\w){re.escape(w)}", text) for w in words):
+        if any(re.search(rf"(?<!\w){re.escape(w)}s?(?!\w)", text) for w in words):
             return label
     return ELSEWHERE
 
@@ -126,7 +131,8 @@ def facts(case: Case, diary: Sequence[DiaryEntry], config: Config, now: datetime
           timezone: tzinfo | None = None) -> Facts:
     """One case's facts; `diary` may be empty when the caller needs no diary figures."""
     record = sla(case, config, now)
-    human = next((e.at for e in diary if e.actor != "system" and e.kind != "refused"), None)
+    human = next((e.at for e in diary if e.actor not in ("system", "reporter")
+                  and e.kind not in NOT_ACTIONS), None)
     closes = [e.at for e in diary if e.kind == "closed"]
     closed = closes[-1] if closes and case.status is CaseStatus.CLOSED else None
     passed = [m for m in case.motions if m.status == "passed"]
