@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from mailproc.cases.identity import POSSIBLE, normalised
 from mailproc.config.consequences import Ladder
 from mailproc.config.settings import Config
 from mailproc.deadlines.clocks import sla
@@ -74,7 +75,7 @@ class Facts:
     to_decision: float | None  # hours, receipt -> decision (SLA record)
     to_close: float | None  # hours, receipt -> the last `closed` diary entry (if still closed)
     sla_missed: dict[str, bool | None] = field(default_factory=dict)  # clock -> missed
-    identifiers: tuple[str, ...] = ()
+    people: tuple[tuple[str, ...], ...] = ()  # each reported person's comparable forms
     public_summary: str | None = None
 
 
@@ -149,7 +150,8 @@ def facts(case: Case, diary: Sequence[DiaryEntry], config: Config, now: datetime
         to_decision=_hours(case.received_at, _at(record["decision"], "met_at")),
         to_close=_hours(case.received_at, closed),
         sla_missed={name: row.get("missed") for name, row in record.items()},
-        identifiers=tuple(case.identifiers), public_summary=case.public_summary)
+        people=tuple(tuple(x for x in normalised(p) if not x.startswith(POSSIBLE))
+                     for p in case.reported), public_summary=case.public_summary)
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -182,11 +184,27 @@ def compliance(items: Sequence[Facts]) -> dict[str, dict[str, float | int | None
 
 
 def repeated_people(items: Sequence[Facts]) -> int:
-    """How many reported persons (keyed identifiers) appear in more than one case."""
-    seen: Counter[str] = Counter()
+    """How many reported persons appear in more than one case (a count, never who).
+
+    Two entries are one person when they share a comparable form (an address, a handle, a
+    name as `cases.identity` compares them), directly or through a third entry."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = x = parent[parent[x]]
+        return x
+
     for f in items:
-        seen.update(set(f.identifiers))
-    return sum(1 for n in seen.values() if n > 1)
+        for forms in f.people:
+            for other in forms[1:]:
+                parent[root(other)] = root(forms[0])
+    cases: dict[str, set[str]] = {}
+    for f in items:
+        for forms in f.people:
+            if forms:
+                cases.setdefault(root(forms[0]), set()).add(f.case_id)
+    return sum(1 for ids in cases.values() if len(ids) > 1)
 
 
 def open_ages(items: Sequence[Facts], now: datetime) -> dict[str, object]:
