@@ -1,6 +1,6 @@
-"""`mailproc metrics` over the seeded year (tests/yearplan.py): every median and p90 equals
-the one computed here by hand from the plan the daemon was driven through, and `--plot`
-writes charts that decode."""
+"""`mailproc metrics` over the seeded year (tests/test_transparency_year.py): every median
+and p90 equals the one computed here by hand from the plan the daemon was driven through, and
+`--plot` writes charts that decode."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from harness import mailproc
 from test_transparency import year  # noqa: F401  (the shared session fixture)
-from yearplan import END, PLANS, Year
+from test_transparency_year import END, PLANS, Year
 
 HOUR = 1 / 3600  # the clock runs on from --now while a run works: allow a second
 

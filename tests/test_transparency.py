@@ -1,7 +1,7 @@
 """The yearly transparency report over a seeded year of cases run through the real daemon
-(tests/yearplan.py): its counts are the cases', small cells are merged or hidden, a name
-planted in one public line stops it before anything is written, and its HTML opens in a real
-browser with the charts drawn."""
+(tests/test_transparency_year.py): its counts are the cases', small cells are merged or
+hidden, a name planted in one public line stops it before anything is written, and its HTML
+opens in a real browser with the charts drawn."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yearplan
+import test_transparency_year as yearplan
 from conftest import missing
 from harness import mailproc, show
-from yearplan import BASHIR, END, PLANS, PUBLIC, Year
+from test_transparency_year import BASHIR, END, PLANS, PUBLIC, Year
 
 from mailproc.reports.transparency import suppress
 

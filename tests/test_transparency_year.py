@@ -1,4 +1,5 @@
-"""A seeded year of a committee, run through the real daemon with only the clock set.
+"""A seeded year of a committee, run through the real daemon with only the clock set (no
+tests here: the plan that test_transparency.py and test_metrics.py share).
 
 Twenty reports arrive over 2026 (one every 18 days), by mail in English and Spanish, one on
 behalf of a friend, one taken in person (`#intake`), one held in escrow; the committee
@@ -171,8 +172,9 @@ class Year:
     def member(self, who: str, case_id: str, text: str, token: bool = False) -> None:
         # By token, not by the receiving server's DMARC verdict: only a token spares #confirm.
         headers = {"X-Mailproc-Token": TOKEN} if token else None
-        deliver(self.box, (b"" if token else TRUSTED) + mail(who, f"Re: [{case_id}]", text, headers=headers,
-                                         in_reply_to=self.notice(who, case_id)))
+        raw = mail(who, f"Re: [{case_id}]", text, headers=headers,
+                   in_reply_to=self.notice(who, case_id))
+        deliver(self.box, (b"" if token else TRUSTED) + raw)
 
     def step(self, when: datetime, actions: list[tuple[Plan, str]]) -> None:
         for plan, what in actions:
