@@ -25,7 +25,7 @@ import yaml
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-sys.path[:0] = [str(BENCH)]
+sys.path[:0] = [str(BENCH), str(REPO / "tests")]  # lab imports the test harness
 
 from lab import machine_description  # noqa: E402
 from seedstore import populate  # noqa: E402
