@@ -9,14 +9,14 @@ RUN_STAMP := $(VENV)/.installed-run-$(SUM)
 STAMP := $(VENV)/.installed-test-$(SUM)
 PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: run test lint pytest check dovecot bench clean bytecode
+.PHONY: run test lint pytest check dovecot chromium bench clean bytecode
 
 run: $(RUN_STAMP)
 	@$(BIN)/python -m compileall -q mailproc
 	$(BIN)/mailproc check
 	$(BIN)/mailproc run --demo
 
-test: $(STAMP) dovecot lint pytest
+test: $(STAMP) dovecot chromium lint pytest
 
 pytest: bytecode
 	$(BIN)/pytest
@@ -67,6 +67,16 @@ dovecot:
 	    echo "installing dovecot-imapd for the integration tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; \
 	  else echo "dovecot is not installed (not root): IMAP tests will be skipped"; fi; fi
+
+# The transparency report's HTML is checked in a real browser (tests/test_transparency.py takes
+# a screenshot with headless Chromium). As root we install it; otherwise that test is skipped
+# locally with the reason shown (and fails when CI=true).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium for the HTML report test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is not installed (not root): the HTML report test will be skipped"; fi; fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -320,6 +320,14 @@ class Timeline(Strict):
     update_every_days: int = Field(default=7, ge=1)
 
 
+class TransparencyConfig(Strict):
+    """The yearly public report (`mailproc transparency`): how small a count may show."""
+
+    # A count below this is folded into "other" or shown as "fewer than N" (small-cell
+    # suppression: a count of one or two can point at a person).
+    min_cell: int = Field(default=3, ge=1)
+
+
 class Config(Strict):
     conduct_address: str
     committee_name: str = "Code of Conduct committee"
@@ -346,6 +354,7 @@ class Config(Strict):
     deadlines: DeadlinesConfig = DeadlinesConfig()
     decisions: DecisionsConfig = DecisionsConfig()
     retention: RetentionConfig = RetentionConfig()
+    transparency: TransparencyConfig = TransparencyConfig()
     templates_dir: Path = Path("templates")
     # Where triage rules send mail that is not about conduct: name -> address.
     routes: dict[str, str] = Field(default_factory=dict)
