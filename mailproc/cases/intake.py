@@ -102,6 +102,7 @@ def open_case(inbound: Inbound, gathered: Gathered, state: StateView,
     if gathered.taker:
         case.taker = gathered.taker
         case.cleared.append(gathered.taker)
+        case.events.setdefault("first-cleared", ctx.now)  # the first-action clock reads it
         case.disclosed.append(gathered.taker)
     case.identifiers = identifiers(case, ctx.pepper)
     case.deadlines = dict(pending(case, config))  # as `show` computes them when asked
