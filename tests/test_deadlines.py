@@ -294,6 +294,16 @@ def test_sla_records_met_and_missed() -> None:
     assert "reporter-update" not in sla(new_case(reporter=Reporter(anonymous=True)), config(), now)
 
 
+def test_a_report_with_no_address_owes_no_acknowledgement() -> None:
+    """Taken in person (#intake) with no address: nothing to acknowledge, nothing missed."""
+    case = new_case(acknowledged_at=None, reporter=Reporter(name="Tom Okafor"))
+    assert "acknowledge" not in pending(case, config())
+    assert sla(case, config(), T0 + timedelta(days=3))["acknowledge"]["missed"] is None
+    # With an address the same case owes one, and it is overdue after a day.
+    owed = new_case(acknowledged_at=None)
+    assert pending(owed, config())["acknowledge"] == T0 + timedelta(hours=24)
+
+
 # --------------------------------------------------------------------------- digest
 
 

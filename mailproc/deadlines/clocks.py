@@ -169,7 +169,9 @@ def _scheduled(case: Case, cfg: Config) -> dict[str, datetime | None]:
     periods, d = escrow_periods(case), cfg.deadlines
     hours = d.event_action_hours if event_mode(case, cfg) else d.first_action_hours
     return {
-        "acknowledge": case.received_at + timedelta(hours=cfg.timeline.acknowledge_hours),
+        # A report with no address to answer (taken in person, say) has nobody to acknowledge.
+        "acknowledge": None if not case.reporter.email and case.acknowledged_at is None
+        else case.received_at + timedelta(hours=cfg.timeline.acknowledge_hours),
         "first-action": after_active(case.received_at, timedelta(hours=hours), periods),
         "reporter-update": None if anonymous(case) else _next_update(case, cfg),
         "decision": after_active(case.received_at, timedelta(days=d.decision_days), periods),
