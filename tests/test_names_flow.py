@@ -34,6 +34,24 @@ def test_a_name_found_in_free_text_is_shown_marked_and_never_the_writer_or_witne
         {"name": "Pierre Dubois", "handle": None, "email": None, "automatic": True}]
 
 
+def test_a_members_correction_replaces_the_name_found_automatically(
+        dovecot, smtp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    c = _committee(dovecot, smtp_server, tmp_path)
+    dovecot.append((DATA / "fr_lyon.eml").read_bytes())
+    c.run()
+    notice = {m: c.last_to(f"{m}@example.org", "New report") for m in MEMBERS}
+    c.member_says("alice", "#clear", notice["alice"])
+    c.run()
+    c.member_says("alice", "#reported Pierre Dupont", c.last_to("alice@example.org",
+                                                                "full report"))
+    c.run()
+    assert show(c.config, "COC-2026-0001")["reported"] == [
+        {"name": "Pierre Dupont", "handle": None, "email": None, "automatic": False}]
+    for member in ("bashir", "chen"):  # not answered yet: told the corrected name
+        (told,) = [m for m in c.to(f"{member}@example.org") if "Pierre Dupont" in c.body(m)]
+        assert "#conflict" in c.body(told)
+
+
 def test_nobody_found_then_reported_reaches_only_the_members_who_have_not_answered(
         dovecot, smtp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     c = _committee(dovecot, smtp_server, tmp_path)

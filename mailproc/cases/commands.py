@@ -211,10 +211,14 @@ def _reported(s: Session, args: str) -> str:
         raise CommandError("usage: #reported NAME [email] [@handle]")
     case = s.need_case()
     person = ReportedPerson(name=name, email=email, handle=f"@{handle}" if handle else None)
-    case.reported.append(person)
-    s.diary("reported", "reported person corrected")
+    # A member's word replaces what was only found automatically in the text (a guess).
+    guesses = sum(p.automatic for p in case.reported)
+    case.reported = [*(p for p in case.reported if not p.automatic), person]
+    replaced = f" (replacing {guesses} found automatically)" if guesses else ""
+    s.diary("reported", f"reported person corrected{replaced}")
     told = _tell_unanswered(s, case, person)
-    return f"reported person recorded; {told} member(s) who have not answered the notice are told"
+    return (f"reported person recorded{replaced}; {told} member(s) who have not answered the "
+            "notice are told")
 
 
 def _tell_unanswered(s: Session, case: Case, person: ReportedPerson) -> int:
