@@ -13,6 +13,7 @@ from mailproc.config.consequences import load_ladder
 from mailproc.config.settings import Config, Secret
 from mailproc.config.yamlsource import ConfigError
 from mailproc.mail.templates import Renderer
+from mailproc.store.encryption import describe, key_problems
 
 
 def register(command: AddCommand) -> dict[str, Handler]:
@@ -43,6 +44,7 @@ def cmd_check(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_CONFIG
     out.write(f"ok: {config.source}, {config.triage_rules} and templates in "
               f"{config.templates_dir}\n")
+    out.write(describe(config) + "\n")
     return 0
 
 
@@ -63,6 +65,7 @@ def _missing_files(config: Config) -> Iterator[str]:
             secret.reveal()
         except (ValueError, OSError) as exc:
             yield f"{where}: {key}: {exc}"
+    yield from key_problems(config, where)
 
 
 def _secrets(config: Config) -> Iterator[tuple[str, Secret]]:

@@ -15,11 +15,11 @@ from typing import Any, TextIO
 from mailproc.adapters.mailbox import RawMessage
 from mailproc.adapters.maildir import MaildirSource
 from mailproc.cases.workflow import Decision
+from mailproc.cli.common import open_read_only
 from mailproc.config.settings import Config
 from mailproc.mail.templates import Renderer
 from mailproc.service.app import load_triage, make_translator, utc_now
 from mailproc.service.pipeline import Pipeline
-from mailproc.store.store import Store
 from mailproc.triage.evaluate import TriageDecision
 
 
@@ -69,8 +69,7 @@ def row(label: str, d: Decision, tri: TriageDecision | None) -> dict[str, Any]:
 
 def run_triage(config: Config, raws: Iterator[RawMessage], *, explain: bool, as_json: bool,
                translate: bool, out: TextIO) -> int:
-    store = Store(config.data_dir, read_only=True)
-    store.open()
+    store = open_read_only(config)
     pipeline = Pipeline(config, store, Renderer(config.templates_dir),
                         make_translator(config) if translate else None, utc_now,
                         __import__("random").Random(0), b"dry-run", load_triage(config),

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 from mailproc import __version__
-from mailproc.cli import caseviews, checking, roster, running, statusview, triagecmd
+from mailproc.cli import caseviews, checking, keycmds, roster, running, statusview, triagecmd
 from mailproc.cli.common import EXIT_CONFIG, Handler
 from mailproc.config.settings import Config, config_path, load_config
 from mailproc.config.yamlsource import ConfigError
@@ -30,7 +30,7 @@ from mailproc.deadlines.moment import parse_moment
 from mailproc.store.files import DataDirProblem
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-    checking, running, triagecmd, caseviews, roster, statusview)
+    checking, running, triagecmd, caseviews, roster, statusview, keycmds)
 
 def main(argv: list[str] | None = None) -> int:
     parser, handler = _parser()

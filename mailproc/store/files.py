@@ -5,6 +5,12 @@ corrupts it); `AtomicJSONStorage` writes a temp file, fsyncs it, renames it over
 fsyncs the directory, so a reader sees the old or the new file, never half of one.
 `DataDirLock` keeps a second daemon out of a data directory (TinyDB caches ids per instance:
 two writers lose inserts).
+
+Encryption at rest lives here, below everything: when the data directory has a keyring
+(`sealing.register`), every helper seals what it writes there and opens what it reads —
+whole files (`atomic_write`, `write_once`, TinyDB files, `read_bytes`) in one piece, logs
+(`JsonLog`) line by line. A process without the key refuses to write into an encrypted data
+directory (its `ENCRYPTION_MARKER` says so) rather than leave plain text beside sealed files.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import json
 import os
 import stat
@@ -24,6 +29,11 @@ from typing import Any, cast
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
+
+from mailproc.store import sealing
+from mailproc.store.sealing import Keyring, Unsealable
+
+ENCRYPTION_MARKER = "encryption.json"  # plain: which key seals the directory (ids, no keys)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -44,8 +54,90 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
-    """Replace `path` with `data` atomically: temp file, fsync, rename, fsync the directory."""
+class DataDirProblem(Exception):
+    """The data directory cannot be used as it is; the message says what to do."""
+
+
+class StoreLocked(DataDirProblem):
+    """Another process holds the data directory."""
+
+
+def _ring(path: str | os.PathLike[str]) -> Keyring | None:
+    """The keyring for a file written under a data directory; refuses (DataDirProblem) to
+    write plain text into a directory that is encrypted."""
+    ring = sealing.ring_for(path)
+    if ring is None and _marked(os.path.dirname(os.path.abspath(path))):
+        raise DataDirProblem(f"{path}: the data directory is encrypted and this process has "
+                             "no key (storage.encryption.key)")
+    return ring
+
+
+# directory -> whether it or one of its two parents holds the marker. Kept for the process: a
+# marker appears only where a process with the key holds the lock (`write_marker` forgets).
+_MARKED: dict[str, bool] = {}
+
+
+def _marked(directory: str) -> bool:
+    found = _MARKED.get(directory)
+    if found is None:
+        up = directory
+        found = False
+        for _ in range(3):  # the data directory, or archive/ and archive/ab/ inside it
+            if os.path.exists(os.path.join(up, ENCRYPTION_MARKER)):
+                found = True
+                break
+            up = os.path.dirname(up)
+        _MARKED[directory] = found
+    return found
+
+
+def read_marker(root: Path) -> dict[str, Any] | None:
+    """What the data directory says of its encryption (key ids only); None: never encrypted."""
+    try:
+        doc = json.loads((root / ENCRYPTION_MARKER).read_bytes())
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        raise DataDirProblem(f"{root / ENCRYPTION_MARKER} is damaged: it should say which "
+                             "key encrypts the data directory") from None
+    if not isinstance(doc, dict):
+        raise DataDirProblem(f"{root / ENCRYPTION_MARKER} is damaged")
+    return doc
+
+
+def write_marker(root: Path, doc: dict[str, Any] | None) -> None:
+    """Record which key seals the directory (or, with None, that nothing does any more)."""
+    _MARKED.clear()
+    if doc is None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(root / ENCRYPTION_MARKER)
+        fsync_dir(root)
+        return
+    atomic_write(root / ENCRYPTION_MARKER, json.dumps(doc).encode("ascii") + b"\n", seal=False)
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes as they were written: opened when the data directory is encrypted."""
+    data = path.read_bytes()
+    ring = sealing.ring_for(path)
+    try:
+        if ring is not None:
+            return ring.open(data)
+    except Unsealable as exc:
+        raise DataDirProblem(f"{path}: {exc}") from None
+    if sealing.sealed_with(data) is not None:
+        raise DataDirProblem(f"{path} is encrypted and this process has no key "
+                             "(storage.encryption.key)")
+    return data
+
+
+def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True, seal: bool = True) -> None:
+    """Replace `path` with `data` atomically: temp file, fsync, rename, fsync the directory.
+
+    Sealed when the data directory is encrypted (seal=False: the marker file itself)."""
+    ring = _ring(path) if seal else None
+    if ring is not None:
+        data = ring.seal(data)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -68,9 +160,12 @@ def write_once(path: Path, data: bytes, *, sync: bool = True) -> bool:
     """
     if os.path.exists(path):
         return False
+    ring = _ring(path)
+    if ring is not None:
+        data = ring.seal(data)
     if sync:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        atomic_write(path, data, sync_dir=False)
+        atomic_write(path, data, sync_dir=False, seal=False)  # sealed above
         return True
     # The archive's hot path (every message): plain calls, and mkdir only for a new directory.
     tmp = os.path.join(path.parent, f".{path.name}.tmp")
@@ -126,7 +221,7 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
-            text = self._path.read_text(encoding="utf-8")
+            text = read_bytes(self._path).decode("utf-8")
         except FileNotFoundError:
             return None
         data: dict[str, dict[str, Any]] | None = json.loads(text) if text.strip() else None
@@ -163,28 +258,31 @@ class JsonLog:
         self.path = path
 
     def append(self, records: Iterable[dict[str, Any]]) -> None:
-        lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
+        lines = [json.dumps(r, ensure_ascii=False, default=str).encode("utf-8") for r in records]
         if not lines:
             return
+        ring = _ring(self.path)
+        if ring is not None:
+            lines = [ring.seal_line(line) for line in lines]
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            handle.write(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            data = memoryview(b"".join(line + b"\n" for line in lines))
+            while data:  # one write, as one append: a crash tears at most the last line
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def read(self, start: int = 0) -> Iterator[dict[str, Any]]:
         """Every record, or those from byte `start` on (where an earlier read ended)."""
         if not self.path.exists():
             return
+        ring = sealing.ring_for(self.path)
         with open(self.path, "rb") as raw:
             raw.seek(start)
-            # A line torn mid-character decodes with U+FFFD and then fails to parse, as it should.
-            for line in io.TextIOWrapper(raw, encoding="utf-8", errors="replace"):
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn final line after a crash; its transaction is replayed
-                if isinstance(record, dict):
+            for line in raw:
+                record = _record(line, ring, self.path)
+                if record is not None:
                     yield record
 
     def repair(self) -> None:
@@ -205,10 +303,8 @@ class JsonLog:
                     start = chunk_start + found + 1
                     break
                 start = chunk_start
-            try:
-                whole = isinstance(json.loads(os.pread(fd, size - start, start)), dict)
-            except ValueError:
-                whole = False
+            whole = _record(os.pread(fd, size - start, start), sealing.ring_for(self.path),
+                            self.path) is not None
             if whole:  # the crash came just before the newline: the record is complete
                 os.pwrite(fd, b"\n", size)
             else:
@@ -218,12 +314,69 @@ class JsonLog:
             os.close(fd)
 
 
-class DataDirProblem(Exception):
-    """The data directory cannot be used as it is; the message says what to do."""
+def _record(line: bytes, ring: Keyring | None, path: Path) -> dict[str, Any] | None:
+    """One log line's record; None for a torn line (a crash mid-append: its transaction is
+    replayed). A line sealed with a key not given is an error, never skipped."""
+    if ring is not None:
+        try:
+            line = ring.open_line(line)
+        except sealing.KeyMissing as exc:
+            raise DataDirProblem(f"{path}: {exc}") from None
+        except Unsealable:
+            return None
+    elif line[:1] != b"{" and sealing.line_sealed_with(line) is not None:
+        raise DataDirProblem(f"{path} is encrypted and this process has no key "
+                             "(storage.encryption.key)")
+    try:
+        # A line torn mid-character decodes with U+FFFD and then fails to parse, as it should.
+        record = json.loads(line.decode("utf-8", errors="replace"))
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
-class StoreLocked(DataDirProblem):
-    """Another process holds the data directory."""
+KEY_SETTING = "storage.encryption.key"
+_NOT_DATA = {"LOCK", "pepper", ENCRYPTION_MARKER}
+
+
+def check_encryption(root: Path, ring: Keyring | None, *, writable: bool) -> None:
+    """Refuse a data directory that this process's key (or lack of one) does not fit, saying
+    what to do; a writable open of a new directory with a key records that key."""
+    marker = read_marker(root)
+    if ring is not None and ring.rotating:
+        return  # `mailproc rekey` keeps the record itself
+    if marker is not None and marker.get("rotating"):
+        raise DataDirProblem(f"storage.encryption: a key change of {root} was interrupted; "
+                             "run mailproc rekey again as before (nothing is lost: every file "
+                             "opens with the old or the new key)")
+    recorded = marker.get("key") if marker is not None else None
+    if ring is None:
+        if recorded:
+            raise DataDirProblem(f"{KEY_SETTING} is not set, but {root} is encrypted (key id "
+                                 f"{recorded}): set storage.encryption: {{key: {{file: PATH}}}}")
+        return
+    if recorded is None:
+        if holds_data(root):
+            raise DataDirProblem(f"{KEY_SETTING} is set, but {root} holds unencrypted data: "
+                                 "stop the daemon and encrypt it once with: mailproc rekey")
+        if writable:
+            write_marker(root, {"format": "mailproc-encryption", "key": ring.seal_id_hex})
+        return
+    if recorded != ring.seal_id_hex:
+        raise DataDirProblem(f"{KEY_SETTING}: this key (id {ring.seal_id_hex}) does not open "
+                             f"{root}, which is encrypted with key id {recorded} (after "
+                             "mailproc rekey, the config must name the new key)")
+
+
+def holds_data(root: Path) -> bool:
+    """Whether anything but the lock, the pepper and caches was ever written in `root`."""
+    for top, dirs, names in os.walk(root):
+        if Path(top) == root:
+            dirs[:] = [d for d in dirs if d != "cache"]
+            names = [n for n in names if n not in _NOT_DATA]
+        if any(not (n.startswith(".") and n.endswith(".tmp")) for n in names):
+            return True
+    return False
 
 
 def private_dir(path: Path) -> None:
