@@ -197,7 +197,7 @@ def _reseal_log(path: Path, data: bytes, ring: Keyring) -> tuple[bool, int]:
             continue
         try:
             out.append(ring.seal_line(ring.open_line(line)))
-        except sealing.KeyMissing as exc:
+        except sealing.Refused as exc:
             raise DataDirProblem(f"{path}: {exc}") from None
         except Unsealable:
             dropped += 1  # damaged: no reader could use it either

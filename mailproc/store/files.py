@@ -320,7 +320,7 @@ def _record(line: bytes, ring: Keyring | None, path: Path) -> dict[str, Any] | N
     if ring is not None:
         try:
             line = ring.open_line(line)
-        except sealing.KeyMissing as exc:
+        except sealing.Refused as exc:
             raise DataDirProblem(f"{path}: {exc}") from None
         except Unsealable:
             return None

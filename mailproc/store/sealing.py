@@ -134,26 +134,27 @@ class Keyring:
         return base64.b64encode(self.seal(line))
 
     def open_line(self, line: bytes) -> bytes:
-        """A log line's plain bytes; Unsealable for a torn or damaged line, or a plain one
-        where none is accepted; `KeyMissing` for one sealed with a key not given."""
+        """A log line's plain bytes; Unsealable for a torn or damaged line; `Refused` for one
+        sealed with a key not given, or a plain one where none is accepted."""
         line = line.strip()
         if line[:1] == b"{":
             if self.plain_ok:
                 return line
-            raise Unsealable("a plain line in an encrypted log")
+            raise Refused("a line of this log is not encrypted, but the data directory is")
         try:
             blob = base64.b64decode(line, validate=True)
         except (ValueError, binascii.Error):
             raise Unsealable("not a sealed line (torn?)") from None
         kid = sealed_with(blob)
         if kid is not None and kid not in self._open:
-            raise KeyMissing(f"a log line is encrypted with key id {kid.hex()}, which was "
+            raise Refused(f"a log line is encrypted with key id {kid.hex()}, which was "
                              "not given")
         return self.open(blob)
 
 
-class KeyMissing(Unsealable):
-    """Sealed with a key this process was not given (not a torn line: never skipped)."""
+class Refused(Unsealable):
+    """Not damage (never skipped as a torn line is): sealed with a key this process was not
+    given, or plain where everything is encrypted."""
 
 
 def _keyring(seal_key: bytes | None, open_keys: tuple[bytes, ...], plain_ok: bool,
