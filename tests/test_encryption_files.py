@@ -143,9 +143,9 @@ def test_a_process_without_the_key_neither_reads_nor_writes_an_encrypted_directo
                   lambda: write_once(tmp_path / "archive" / "ab" / "c.eml", b"x", sync=False)):
         with pytest.raises(DataDirProblem, match="no key"):
             write()
-    with pytest.raises(DataDirProblem, match="storage.encryption.key is not set"):
+    with pytest.raises(DataDirProblem, match=r"storage\.encryption\.key is not set"):
         Store(tmp_path).open()
-    with pytest.raises(DataDirProblem, match="storage.encryption.key is not set"):
+    with pytest.raises(DataDirProblem, match=r"storage\.encryption\.key is not set"):
         Store(tmp_path, read_only=True).open()
 
 
