@@ -18,9 +18,9 @@ from mailproc.store.files import (
     flush_tinydb,
     open_tinydb,
     read_bytes,
-    write_marker,
     write_once,
 )
+from mailproc.store.keyrecord import write_marker
 from mailproc.store.sealing import Keyring
 from mailproc.store.store import Store, Transaction
 

@@ -20,16 +20,8 @@ from pathlib import Path
 
 from mailproc.config.settings import Config
 from mailproc.store import sealing
-from mailproc.store.files import (
-    ENCRYPTION_MARKER,
-    KEY_SETTING,
-    DataDirLock,
-    DataDirProblem,
-    atomic_write,
-    check_encryption,
-    read_marker,
-    write_marker,
-)
+from mailproc.store.files import ENCRYPTION_MARKER, DataDirLock, DataDirProblem, atomic_write
+from mailproc.store.keyrecord import KEY_SETTING, check_encryption, read_marker, write_marker
 from mailproc.store.sealing import Keyring, Unsealable
 from mailproc.store.store import Store
 

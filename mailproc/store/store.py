@@ -42,7 +42,6 @@ from mailproc.store.files import (
     JsonLog,
     archive_path,
     atomic_write,
-    check_encryption,
     flush_tinydb,
     open_tinydb,
     private_dir,
@@ -54,6 +53,7 @@ from mailproc.store.files import (
 from mailproc.store.indexes import ACTIVE_MARKER, Done, DoneMap, Indexes, is_active
 from mailproc.store.indexes import done_from_json as _done_from_json
 from mailproc.store.indexes import done_to_json as _done_to_json
+from mailproc.store.keyrecord import check_encryption
 from mailproc.store.sealing import ring_for
 
 __all__ = ["Done", "Store", "Transaction", "diary_hash", "dump_txn", "load_txn", "sha256_hex"]
