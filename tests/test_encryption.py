@@ -23,7 +23,10 @@ from libretranslate import LibreTranslateServer
 from test_committee_flow import DISCUSSION, OUTCOME, SCREENSHOT, Committee, _conversation
 
 from mailproc.adapters.maildir import deliver
+from mailproc.config.settings import load_config
 from mailproc.store import sealing
+from mailproc.store.encryption import unlock
+from mailproc.store.store import Store
 
 PHRASE = "the purple giraffe whispered behind the stage"
 REPORTER = "planted.reporter@example.net"
@@ -250,6 +253,11 @@ def test_rekey_rotates_the_key_and_the_old_one_is_refused(tmp_path: Path) -> Non
     assert refused.code == 2 and "does not open" in refused.err
     config = _maildir_config(tmp_path, storage=encrypted(new))
     assert _state(config) == before
+    loaded = load_config(config)
+    unlock(loaded)
+    store = Store(loaded.data_dir, read_only=True)
+    store.open()
+    assert store.replayed == 0  # the rekey left a snapshot that fits the re-sealed logs
     _report(tmp_path, 7)
     assert [r[:2] for r in mailproc(config, "run", "--once").lines()] == [
         ["report", "COC-2026-0004"]]
@@ -271,7 +279,6 @@ class Stop(Exception):
 @pytest.mark.parametrize("stop_after", [1, 5, -1])
 def test_an_interrupted_rekey_loses_nothing_and_finishes_when_run_again(
         tmp_path: Path, stop_after: int) -> None:
-    from mailproc.config.settings import load_config
     from mailproc.store.encryption import rekey
 
     old = key_file(tmp_path)
@@ -312,7 +319,6 @@ def test_an_interrupted_rekey_loses_nothing_and_finishes_when_run_again(
 
 
 def test_a_rekey_to_another_key_while_one_is_unfinished_is_refused(tmp_path: Path) -> None:
-    from mailproc.config.settings import load_config
     from mailproc.store.encryption import rekey
 
     config = _maildir_config(tmp_path, storage=encrypted(key_file(tmp_path)))
