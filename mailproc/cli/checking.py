@@ -18,6 +18,7 @@ from mailproc.config.consequences import load_ladder
 from mailproc.config.settings import Config
 from mailproc.config.yamlsource import ConfigError
 from mailproc.mail.templates import Renderer
+from mailproc.store.encryption import describe, key_problems
 
 
 def register(command: AddCommand) -> dict[str, Handler]:
@@ -53,6 +54,7 @@ def cmd_check(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_CONFIG
     out.write(f"ok: {config.source}, {config.triage_rules} and templates in "
               f"{config.templates_dir}\n")
+    out.write(describe(config) + "\n")
     if args.connect or args.send_test:
         return _connect(config, args.send_test, out)
     return 0
@@ -96,3 +98,4 @@ def _missing_files(config: Config) -> Iterator[str]:
             secret.reveal()
         except (ValueError, OSError) as exc:
             yield f"{where}: {key}: {exc}"
+    yield from key_problems(config, where)

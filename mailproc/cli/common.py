@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from mailproc.config.settings import Config
+from mailproc.store.encryption import unlock
 from mailproc.store.store import Store
 
 EXIT_CONFIG = 2
@@ -25,6 +26,7 @@ def now_of(args: argparse.Namespace) -> datetime:
 
 
 def open_read_only(config: Config) -> Store:
+    unlock(config)  # storage.encryption: refuse a wrong key here, with the setting's name
     store = Store(config.data_dir, read_only=True)
     store.open()
     return store

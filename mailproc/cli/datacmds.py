@@ -17,6 +17,7 @@ from typing import TextIO
 
 from mailproc.cli.common import EXIT_CONFIG, AddCommand, Handler, now_of, open_read_only
 from mailproc.config.settings import Config
+from mailproc.store.encryption import unlock
 from mailproc.store.files import DataDirLock
 from mailproc.store.store import Store
 
@@ -55,6 +56,7 @@ def writable(config: Config, what: str) -> Iterator[Store]:
     if DataDirLock(config.data_dir).held_elsewhere():
         raise Refused(f"mailproc {what}: a mailproc daemon is running on {config.data_dir}; "
                       "stop it first (nothing was changed)")
+    unlock(config)  # storage.encryption: every file it rewrites is sealed again
     store = Store(config.data_dir)
     store.open()
     try:

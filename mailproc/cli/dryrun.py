@@ -19,10 +19,12 @@ from typing import Any, TextIO
 from mailproc.adapters.mailbox import RawMessage
 from mailproc.adapters.maildir import MaildirSource
 from mailproc.cases.workflow import Decision
+from mailproc.cli.common import open_read_only
 from mailproc.config.settings import Config
 from mailproc.mail.templates import Renderer
 from mailproc.service.app import load_triage, make_translator, utc_now
 from mailproc.service.pipeline import Pipeline
+from mailproc.store.encryption import unlock
 from mailproc.store.indexes import Done
 from mailproc.store.store import Store
 from mailproc.triage.evaluate import TriageDecision
@@ -95,8 +97,12 @@ def first_failing(why: str) -> str:
 
 def run_triage(config: Config, raws: Iterator[RawMessage], *, explain: bool, as_json: bool,
                translate: bool, out: TextIO, replay: bool = False) -> int:
-    store = (ReplayStore if replay else Store)(config.data_dir, read_only=True)
-    store.open()
+    if replay:
+        unlock(config)  # storage.encryption: as open_read_only does
+        store: Store = ReplayStore(config.data_dir, read_only=True)
+        store.open()
+    else:
+        store = open_read_only(config)
     pipeline = Pipeline(config, store, Renderer(config.templates_dir),
                         make_translator(config) if translate else None, utc_now,
                         __import__("random").Random(0), b"dry-run", load_triage(config),

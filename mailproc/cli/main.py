@@ -26,6 +26,7 @@ from mailproc.cli import (
     caseviews,
     checking,
     datacmds,
+    keycmds,
     reportcmds,
     roster,
     running,
@@ -39,7 +40,8 @@ from mailproc.deadlines.moment import parse_moment
 from mailproc.store.files import DataDirProblem
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-    checking, running, triagecmd, caseviews, roster, statusview, datacmds, reportcmds)
+    checking, running, triagecmd, caseviews, roster, statusview, datacmds, reportcmds,
+    keycmds)
 
 def main(argv: list[str] | None = None) -> int:
     parser, handler = _parser()

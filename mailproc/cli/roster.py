@@ -24,8 +24,10 @@ def cmd_members(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     """List the roster with removals; remove, restore or add a member (any of their addresses)."""
     from mailproc.config.settings import Member
     from mailproc.model.parsed import normalise_email
+    from mailproc.store.encryption import unlock
     from mailproc.store.revocation import Revocations
 
+    unlock(config)  # its log is sealed like every file of an encrypted data directory
     revoked = Revocations(config.data_dir)
     gone = revoked.emails()
     known = {normalise_email(m.email) for m in config.roster}

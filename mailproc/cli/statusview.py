@@ -22,14 +22,14 @@ def register(command: AddCommand) -> dict[str, Handler]:
 
 def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     from mailproc.service.health import Snapshot, judge
-    from mailproc.store.files import DataDirLock
+    from mailproc.store.files import DataDirLock, read_bytes
 
+    store = open_read_only(config)  # first: it unlocks an encrypted data directory
     snapshot = None
     path = config.data_dir / "status.json"
     if path.exists():
-        snapshot = Snapshot.from_json(json.loads(path.read_text()))
+        snapshot = Snapshot.from_json(json.loads(read_bytes(path)))
     alive = DataDirLock(config.data_dir).held_elsewhere()
-    store = open_read_only(config)
     status = judge(snapshot, alive, store.pending_outgoing(), store.quarantined(),
                    store.all_cases(), config, now_of(args), len(store.translation_pending))
     word = {0: "healthy", 1: "degraded", 2: "down"}[status.code]

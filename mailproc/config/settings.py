@@ -328,6 +328,18 @@ class TransparencyConfig(Strict):
     min_cell: int = Field(default=3, ge=1)
 
 
+class EncryptionConfig(Strict):
+    """Encryption at rest of the data directory (README: Encryption at rest): the key, 32
+    random bytes in base64 (`mailproc genkey FILE`), from a file, a variable or a command."""
+
+    key: Secret
+
+
+class StorageConfig(Strict):
+    encryption: EncryptionConfig | None = None  # off unless a key is named
+
+
+
 class Config(Strict):
     conduct_address: str
     committee_name: str = "Code of Conduct committee"
@@ -355,6 +367,7 @@ class Config(Strict):
     decisions: DecisionsConfig = DecisionsConfig()
     retention: RetentionConfig = RetentionConfig()
     transparency: TransparencyConfig = TransparencyConfig()
+    storage: StorageConfig = StorageConfig()
     templates_dir: Path = Path("templates")
     # Where triage rules send mail that is not about conduct: name -> address.
     routes: dict[str, str] = Field(default_factory=dict)

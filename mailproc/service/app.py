@@ -25,6 +25,7 @@ from mailproc.deadlines.clocks import sla
 from mailproc.mail.templates import Renderer
 from mailproc.reading.detect import load_profiles_in_background
 from mailproc.service.pipeline import Pipeline
+from mailproc.store.encryption import unlock
 from mailproc.store.files import private_dir
 from mailproc.store.store import Store
 from mailproc.triage.evaluate import RuleSet, load_rules
@@ -104,6 +105,7 @@ def build_app(config: Config, *, clock: Callable[[], datetime] = utc_now,
     """Open the store (taking its lock) and wire every adapter to the pipeline."""
     renderer = Renderer(config.templates_dir, cache_dir=template_cache(config))
     rules = load_triage(config)  # refuse to start on broken rules before taking the lock
+    unlock(config)  # storage.encryption: the key, checked, for every file under the data dir
     store = Store(config.data_dir)
     store.open()
     store.refresh = lambda case, at: setattr(case, "sla", sla(case, config, at))

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # kept light: the `mailproc` script forks the reader before i
     from mailproc.adapters.mailbox import RawMessage
     from mailproc.config.settings import Config
     from mailproc.service.prepare import Prepared, Settings
+    from mailproc.store.sealing import Keyring
 
 log = logging.getLogger("mailproc.reader")
 REPLY_SECONDS = 120.0  # a batch not prepared by then: the worker is stopped, the daemon goes on
@@ -61,11 +62,12 @@ class ReaderProcess:
         self._pending = False  # a batch was submitted and its answer not collected yet
         self.alive = True
 
-    def configure(self, settings: Settings, data_dir: Path) -> None:
-        """What the worker needs of the configuration, and where it archives (sent first)."""
+    def configure(self, settings: Settings, data_dir: Path, keys: Keyring | None = None) -> None:
+        """What the worker needs of the configuration, where it archives and with which key
+        (storage.encryption; sent first, over the pipe to our own child)."""
         with self._lock:
             if self.alive:
-                self._send((settings, data_dir))
+                self._send((settings, data_dir, keys))
 
     @property
     def pid(self) -> int | None:
@@ -170,7 +172,10 @@ def _may_fork() -> bool:
 def start_reader(config: Config) -> ReaderProcess | None:
     """The reader, configured (forked now unless `fork_early` did); None when the
     configuration turns it off or it cannot run."""
+    from mailproc.store.encryption import unlock
+
     global _early
+    keys = unlock(config)  # a wrong key is refused here, before the worker takes a batch
     reader, _early = _early, None
     if not config.mailbox.reader_process or (reader is None and not _may_fork()):
         if reader is not None:
@@ -184,7 +189,7 @@ def start_reader(config: Config) -> ReaderProcess | None:
         return None
     from mailproc.service.prepare import settings_for
 
-    reader.configure(settings_for(config), config.data_dir)
+    reader.configure(settings_for(config), config.data_dir, keys)
     return reader
 
 
@@ -195,6 +200,7 @@ def _serve(conn: Connection, parent: int) -> None:
     _die_with(parent)
     from mailproc.reading.detect import load_profiles
     from mailproc.service.prepare import prepare_batch
+    from mailproc.store.sealing import register
 
     # langdetect's profiles (55 dicts, ~88,000 n-grams) live as long as the worker: no
     # collections while they are loaded, and none that walk them afterwards.
@@ -206,9 +212,10 @@ def _serve(conn: Connection, parent: int) -> None:
         gc.freeze()
         gc.enable()
     try:
-        settings, data_dir = conn.recv()
+        settings, data_dir, keys = conn.recv()
     except (EOFError, OSError):
         return
+    register(data_dir, keys)  # the archive it writes is sealed like every file there
     while True:
         try:
             batch = conn.recv()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
-import json
 import quopri
 import re
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from mailproc.store.files import JsonLog, atomic_write
+from mailproc.store.files import JsonLog
 from mailproc.store.store import Store
 
 ERASED = "[erased]"
@@ -132,8 +131,7 @@ def rewrite_jsonl(path: Path, change: Callable[[dict[str, Any]], dict[str, Any] 
     after = [change(r) for r in before]
     changed = sum(1 for a, b in zip(before, after, strict=True) if a != b)
     if changed:
-        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in after if r is not None)
-        atomic_write(path, lines.encode("utf-8"))
+        log.replace(r for r in after if r is not None)
     return changed
 
 

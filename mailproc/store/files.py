@@ -5,6 +5,12 @@ corrupts it); `AtomicJSONStorage` writes a temp file, fsyncs it, renames it over
 fsyncs the directory, so a reader sees the old or the new file, never half of one.
 `DataDirLock` keeps a second daemon out of a data directory (TinyDB caches ids per instance:
 two writers lose inserts).
+
+Encryption at rest lives here, below everything: when the data directory has a keyring
+(`sealing.register`), every helper seals what it writes there and opens what it reads —
+whole files (`atomic_write`, `write_once`, TinyDB files, `read_bytes`) in one piece, logs
+(`JsonLog`) line by line. A process without the key refuses to write into an encrypted data
+directory (its `ENCRYPTION_MARKER` says so) rather than leave plain text beside sealed files.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import json
 import os
 import stat
@@ -24,6 +29,11 @@ from typing import Any, cast
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
+
+from mailproc.store import sealing
+from mailproc.store.sealing import Keyring, Unsealable
+
+ENCRYPTION_MARKER = "encryption.json"  # plain: which key seals the directory (ids, no keys)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -44,8 +54,70 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
-    """Replace `path` with `data` atomically: temp file, fsync, rename, fsync the directory."""
+class DataDirProblem(Exception):
+    """The data directory cannot be used as it is; the message says what to do."""
+
+
+class StoreLocked(DataDirProblem):
+    """Another process holds the data directory."""
+
+
+def _ring(path: str | os.PathLike[str]) -> Keyring | None:
+    """The keyring for a file written under a data directory; refuses (DataDirProblem) to
+    write plain text into a directory that is encrypted."""
+    ring = sealing.ring_for(path)
+    if ring is None and _marked(os.path.dirname(os.path.abspath(path))):
+        raise DataDirProblem(f"{path}: the data directory is encrypted and this process has "
+                             "no key (storage.encryption.key)")
+    return ring
+
+
+# directory -> whether it or one of its two parents holds the marker. Kept for the process: a
+# marker appears only where a process with the key holds the lock (`write_marker` forgets).
+_MARKED: dict[str, bool] = {}
+
+
+def _marked(directory: str) -> bool:
+    found = _MARKED.get(directory)
+    if found is None:
+        up = directory
+        found = False
+        for _ in range(3):  # the data directory, or archive/ and archive/ab/ inside it
+            if os.path.exists(os.path.join(up, ENCRYPTION_MARKER)):
+                found = True
+                break
+            up = os.path.dirname(up)
+        _MARKED[directory] = found
+    return found
+
+
+def forget_marks() -> None:
+    """A marker was written or removed (`store.keyrecord`): look again."""
+    _MARKED.clear()
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes as they were written: opened when the data directory is encrypted."""
+    data = path.read_bytes()
+    ring = sealing.ring_for(path)
+    try:
+        if ring is not None:
+            return ring.open(data)
+    except Unsealable as exc:
+        raise DataDirProblem(f"{path}: {exc}") from None
+    if sealing.sealed_with(data) is not None:
+        raise DataDirProblem(f"{path} is encrypted and this process has no key "
+                             "(storage.encryption.key)")
+    return data
+
+
+def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True, seal: bool = True) -> None:
+    """Replace `path` with `data` atomically: temp file, fsync, rename, fsync the directory.
+
+    Sealed when the data directory is encrypted (seal=False: the marker file itself)."""
+    ring = _ring(path) if seal else None
+    if ring is not None:
+        data = ring.seal(data)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -68,9 +140,12 @@ def write_once(path: Path, data: bytes, *, sync: bool = True) -> bool:
     """
     if os.path.exists(path):
         return False
+    ring = _ring(path)
+    if ring is not None:
+        data = ring.seal(data)
     if sync:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        atomic_write(path, data, sync_dir=False)
+        atomic_write(path, data, sync_dir=False, seal=False)  # sealed above
         return True
     # The archive's hot path (every message): plain calls, and mkdir only for a new directory.
     tmp = os.path.join(path.parent, f".{path.name}.tmp")
@@ -126,7 +201,7 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
-            text = self._path.read_text(encoding="utf-8")
+            text = read_bytes(self._path).decode("utf-8")
         except FileNotFoundError:
             return None
         data: dict[str, dict[str, Any]] | None = json.loads(text) if text.strip() else None
@@ -163,28 +238,40 @@ class JsonLog:
         self.path = path
 
     def append(self, records: Iterable[dict[str, Any]]) -> None:
-        lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
+        lines = [json.dumps(r, ensure_ascii=False, default=str).encode("utf-8") for r in records]
         if not lines:
             return
+        ring = _ring(self.path)
+        if ring is not None:
+            lines = [ring.seal_line(line) for line in lines]
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            handle.write(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            data = memoryview(b"".join(line + b"\n" for line in lines))
+            while data:  # one write, as one append: a crash tears at most the last line
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def replace(self, records: Iterable[dict[str, Any]]) -> None:
+        """Rewrite the whole log with these records in one atomic replacement (erasure,
+        retention), each line sealed as `append` seals it."""
+        lines = [json.dumps(r, ensure_ascii=False, default=str).encode("utf-8") for r in records]
+        ring = _ring(self.path)
+        if ring is not None:
+            lines = [ring.seal_line(line) for line in lines]
+        atomic_write(self.path, b"".join(line + b"\n" for line in lines), seal=False)
 
     def read(self, start: int = 0) -> Iterator[dict[str, Any]]:
         """Every record, or those from byte `start` on (where an earlier read ended)."""
         if not self.path.exists():
             return
+        ring = sealing.ring_for(self.path)
         with open(self.path, "rb") as raw:
             raw.seek(start)
-            # A line torn mid-character decodes with U+FFFD and then fails to parse, as it should.
-            for line in io.TextIOWrapper(raw, encoding="utf-8", errors="replace"):
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn final line after a crash; its transaction is replayed
-                if isinstance(record, dict):
+            for line in raw:
+                record = _record(line, ring, self.path)
+                if record is not None:
                     yield record
 
     def repair(self) -> None:
@@ -205,10 +292,8 @@ class JsonLog:
                     start = chunk_start + found + 1
                     break
                 start = chunk_start
-            try:
-                whole = isinstance(json.loads(os.pread(fd, size - start, start)), dict)
-            except ValueError:
-                whole = False
+            whole = _record(os.pread(fd, size - start, start), sealing.ring_for(self.path),
+                            self.path) is not None
             if whole:  # the crash came just before the newline: the record is complete
                 os.pwrite(fd, b"\n", size)
             else:
@@ -218,12 +303,25 @@ class JsonLog:
             os.close(fd)
 
 
-class DataDirProblem(Exception):
-    """The data directory cannot be used as it is; the message says what to do."""
-
-
-class StoreLocked(DataDirProblem):
-    """Another process holds the data directory."""
+def _record(line: bytes, ring: Keyring | None, path: Path) -> dict[str, Any] | None:
+    """One log line's record; None for a torn line (a crash mid-append: its transaction is
+    replayed). A line sealed with a key not given is an error, never skipped."""
+    if ring is not None:
+        try:
+            line = ring.open_line(line)
+        except sealing.Refused as exc:
+            raise DataDirProblem(f"{path}: {exc}") from None
+        except Unsealable:
+            return None
+    elif line[:1] != b"{" and sealing.line_sealed_with(line) is not None:
+        raise DataDirProblem(f"{path} is encrypted and this process has no key "
+                             "(storage.encryption.key)")
+    try:
+        # A line torn mid-character decodes with U+FFFD and then fails to parse, as it should.
+        record = json.loads(line.decode("utf-8", errors="replace"))
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def private_dir(path: Path) -> None:

@@ -17,7 +17,9 @@ means a full replay and a warning that names no message, person or case.
 The store writes it atomically (temp file, fsync, rename) only when memory equals the logs:
 never inside a commit. The body is columnar because parsing a list of 100,000 strings costs a
 tenth of parsing 100,000 small objects; `done` rows stay columns until asked for (`DoneMap`).
-It holds nothing the logs do not hold (keys, hashes, Message-IDs, case ids, routed domains).
+It holds nothing the logs do not hold (keys, hashes, Message-IDs, case ids, routed domains);
+in an encrypted data directory it is sealed whole like any other file (`store.sealing`), and
+the log offsets and tails it records are those of the sealed logs' bytes.
 
 Memory is what an open of a big store costs (10,000 cases, ~100,000 messages seen): a part is
 read and decoded one line at a time, and the strings that repeat (message keys, which appear in
@@ -39,8 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from mailproc.model.parsed import Folder, Outcome
-from mailproc.store.files import atomic_write
+from mailproc.store.files import DataDirProblem, atomic_write, read_bytes
 from mailproc.store.indexes import DONE_FIELDS, DoneMap, Indexes
+from mailproc.store.sealing import ring_for
 
 log = logging.getLogger("mailproc.store")
 
@@ -189,7 +192,12 @@ def _parts(lines: Iterator[bytes]) -> Iterator[tuple[str, Any]]:
 
 
 def load(path: Path, logs: Mapping[str, Path]) -> Loaded | None:
-    """The snapshot at `path` if it can stand for the logs; None (and a warning) if not."""
+    """The snapshot at `path` if it can stand for the logs; None (and a warning) if not.
+
+    An encrypted one is sealed whole: opened in memory, then decoded (its plain bytes and the
+    decoded indexes are held at once, for the time of the open)."""
+    if ring_for(path) is not None:
+        return _load_sealed(path, logs)
     try:
         handle = open(path, "rb")  # noqa: SIM115 (closed below, after a decode that reads it)
     except FileNotFoundError:
@@ -203,6 +211,25 @@ def load(path: Path, logs: Mapping[str, Path]) -> Loaded | None:
     try:
         with handle:
             return decode(handle, logs)
+    except SnapshotUnusable as exc:
+        log.warning("store snapshot not used (%s): replaying the logs in full", exc)
+    except OSError as exc:
+        log.warning("store snapshot not used (%s reading a log): replaying the logs in full",
+                    type(exc).__name__)
+    return None
+
+
+def _load_sealed(path: Path, logs: Mapping[str, Path]) -> Loaded | None:
+    try:
+        data = read_bytes(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, DataDirProblem) as exc:
+        log.warning("store snapshot not used (%s): replaying the logs in full",
+                    type(exc).__name__)
+        return None
+    try:
+        return decode(data, logs)
     except SnapshotUnusable as exc:
         log.warning("store snapshot not used (%s): replaying the logs in full", exc)
     except OSError as exc:

@@ -46,6 +46,7 @@ from mailproc.store.files import (
     fsync_dir,
     open_tinydb,
     private_dir,
+    read_bytes,
     sha256_hex,
     sync_filesystem,
     write_once,
@@ -53,6 +54,8 @@ from mailproc.store.files import (
 from mailproc.store.indexes import ACTIVE_MARKER, Done, DoneMap, Indexes, is_active
 from mailproc.store.indexes import done_from_json as _done_from_json
 from mailproc.store.indexes import done_to_json as _done_to_json
+from mailproc.store.keyrecord import check_encryption
+from mailproc.store.sealing import ring_for
 
 __all__ = ["Done", "Store", "Transaction", "diary_hash", "dump_txn", "load_txn", "sha256_hex"]
 
@@ -148,15 +151,22 @@ class Store:
             for sub in ("archive", "blobs", "cases", "journal"):
                 (self.root / sub).mkdir(mode=0o700, exist_ok=True)
             self._lock.acquire()
+            try:  # under the lock: nobody else records a key meanwhile
+                check_encryption(self.root, ring_for(self.root), writable=True)
+            except BaseException:
+                self._lock.release()
+                raise
             self._ingest.repair()
             self._index_log.repair()
+        else:
+            check_encryption(self.root, ring_for(self.root), writable=False)
         self._meta = open_tinydb(self.root / "meta.json")
         self._outbox = open_tinydb(self.root / "outbox.json")
         self._load_indexes()
         if self.read_only:
             return
         for path in sorted(self._journal_files()):
-            self._apply(load_txn(path.read_bytes()), path.stem)
+            self._apply(load_txn(read_bytes(path)), path.stem)
             path.unlink()
         self._index_active_cases()
         self._opened = True
@@ -288,11 +298,11 @@ class Store:
         return archive_path(self.root, sha)
 
     def read_archive(self, sha: str) -> bytes:
-        return self.archive_path(sha).read_bytes()
+        return read_bytes(self.archive_path(sha))
 
     def read_blob(self, sha: str) -> bytes | None:
         path = self.root / "blobs" / sha[:2] / sha
-        return path.read_bytes() if path.exists() else None
+        return read_bytes(path) if path.exists() else None
 
     def routed_since(self, since: datetime | None) -> list[dict[str, str]]:
         """Mail routed away by triage (domain and subject only), newest last."""
@@ -631,10 +641,7 @@ class Store:
         for target, change in ((self._ingest, ingest), (self._index_log, index)):
             if change is None:
                 continue
-            kept = [r for r in (change(rec) for rec in target.read()) if r is not None]
-            lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
-                            for r in kept)
-            atomic_write(target.path, lines.encode("utf-8"))
+            target.replace([r for r in (change(rec) for rec in target.read()) if r is not None])
         if os.path.exists(self._snapshot_path):
             os.unlink(self._snapshot_path)
         self._ix, self._records = Indexes(), 0
