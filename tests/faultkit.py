@@ -94,6 +94,7 @@ class Campaign:
     smtp: SmtpServer
     samples: list[Sample]
     rng: random.Random
+    batch_size: int = 50  # small batches: many commits, many places to be killed between
     mailproc_bin: str = ""
     rounds: list[RoundResult] = field(default_factory=list)
     collapsed: int = 0  # identical re-deliveries found once in their folder
@@ -101,7 +102,7 @@ class Campaign:
 
     def __post_init__(self) -> None:
         mailbox = imap_mailbox(self.dovecot)
-        mailbox["imap"]["batch_size"] = 50  # many commits, many places to be killed between
+        mailbox["imap"]["batch_size"] = self.batch_size
         self.config = write_config(self.root, mailbox=mailbox,
                                    outgoing=smtp_outgoing(self.smtp))
         if not self.mailproc_bin:
@@ -148,9 +149,12 @@ class Campaign:
                                 stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ),
                                 start_new_session=True)
 
-    def kill_round(self, number: int, startup_share: float = 0.2,
+    def kill_round(self, number: int, startup_share: float = 0.2, step: int = 0,
                    timeout: float = 30.0) -> RoundResult:
-        """Start the daemon, SIGKILL its process group at a random moment, check."""
+        """Start the daemon, SIGKILL its process group at a random moment, check.
+
+        `step`: at most this many messages done before the kill (default: an eighth).
+        """
         before = self.done_count()
         total = len(self.samples)
         proc = self.spawn()
@@ -159,7 +163,7 @@ class Campaign:
             when = "start-up"
             time.sleep(self.rng.uniform(0.05, 1.2))
         else:
-            target = min(total, before + self.rng.randint(1, max(1, total // 8)))
+            target = min(total, before + self.rng.randint(1, step or max(1, total // 8)))
             when = f"after {target} done"
             deadline = time.monotonic() + timeout
             while self.done_count() < target and time.monotonic() < deadline:
