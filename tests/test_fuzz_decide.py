@@ -43,7 +43,8 @@ ALLOWED_HEADERS = {"from", "to", "cc", "subject", "date", "message-id", "in-repl
 INJECTIONS = ["\r\nBcc: evil@attacker.example", "\nBcc: evil@attacker.example",
               "\r\n\r\nInjected body", "%0d%0aBcc: evil@attacker.example",
               "=?utf-8?q?x=0D=0ABcc:_evil@attacker.example?=", "{{ 7*7 }}",
-              "{% for x in range(3) %}loop{% endfor %}", "{{ config }}", "<script>alert(1)</script>",
+              "{% for x in range(3) %}loop{% endfor %}", "{{ config }}",
+              "<script>alert(1)</script>",
               "\u2028Bcc: evil@attacker.example", "\x00", "\"quoted\" <evil@attacker.example>",
               "evil@attacker.example, other@attacker.example", "[COC-2026-0001]", "#clear",
               "Re: Re: Fwd:", "ünïcödé ☃", "a" * 300]
@@ -153,7 +154,8 @@ def test_the_outgoing_check_catches_a_smuggled_header_and_recipient() -> None:
     """The property can fail: a Bcc: line or a recipient not in To: is caught."""
     good = Outgoing(id="m1@example.org", case_id=None, purpose="ack",
                     mail_from="conduct@example.org", recipients=["a@example.net"],
-                    raw="From: conduct@example.org\r\nTo: a@example.net\r\nSubject: x\r\n\r\nhi\r\n",
+                    raw=("From: conduct@example.org\r\nTo: a@example.net\r\n"
+                         "Subject: x\r\n\r\nhi\r\n"),
                     queued_at=NOW)
     check_outgoing(good)
     smuggled = good.model_copy(update={"raw": good.raw.replace(
