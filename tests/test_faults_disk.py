@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,13 @@ from conftest import missing
 from harness import imap_mailbox, mail, mailproc, smtp_outgoing, write_config
 from servers import DovecotServer, SmtpServer
 
+from mailproc.adapters.mailbox import RawMessage
+from mailproc.config.settings import load_config
+from mailproc.service.app import build_app
+
 REPORTS = 12
+NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
+TEXT = "Someone insulted me at the meetup in front of everyone, and again in the chat."
 
 
 @pytest.fixture
@@ -132,3 +140,53 @@ def test_a_full_disk_refuses_cleanly_loses_nothing_and_resumes(
     assert mailproc(config, "verify").code == 0
     cases = json.loads(mailproc(config, "cases", "--json").out)
     assert len(cases) == 1 + REPORTS
+
+
+def _fill_leaving(directory: Path, free: int) -> Path:
+    """Fill the filesystem so that about `free` bytes (whole pages) are left."""
+    reserve = directory / "reserve"
+    reserve.write_bytes(bytes(free))
+    filler = _fill(directory)
+    reserve.unlink()
+    return filler
+
+
+def test_a_disk_that_fills_at_every_step_of_a_batch_opens_one_case_and_quarantines_nothing(
+        small_fs: Path, tmp_path: Path) -> None:
+    """The disk full at each step of handling a report in turn (archive, the received log,
+    the journal, the commit's application), retried with one more page free each time.
+
+    Two faults this found: a commit whose journal was written but not applied was applied
+    only at the next start, after the message had been decided again (a second case and
+    acknowledgement, or the wrong outcome); and each failed attempt counted towards
+    quarantining the report as a message that kills the daemon."""
+    config = load_config(write_config(tmp_path, mailbox={"maildir": str(tmp_path / "mail")},
+                                      outgoing={"outbox_dir": str(tmp_path / "outbox")}))
+    app = build_app(config, clock=lambda: NOW, rng=random.Random(1), translator=None)
+    app.pipeline.handle_batch([RawMessage("k1", mail("first@example.net", "Report", TEXT))])
+    report = RawMessage("k2", mail("second@example.net", "Another report", TEXT + " Again."))
+    journal = tmp_path / "var" / "data" / "journal"
+    failures, left_a_journal = 0, False
+    for pages in range(40):
+        filler = _fill_leaving(small_fs, pages * 4096)
+        try:
+            app.pipeline.handle_batch([report])
+            break
+        except OSError:
+            failures += 1
+            left_a_journal = left_a_journal or any(journal.glob("*.json"))
+        finally:
+            filler.unlink()
+    assert failures >= 4 and left_a_journal, "the disk never filled inside a commit"
+    app.close()
+    reopened = build_app(config, clock=lambda: NOW, rng=random.Random(2), translator=None)
+    try:
+        done = reopened.store.done.get("k2")
+        assert done is not None and done.outcome.value == "report", done
+        reporters = sorted(c.reporter.email or "" for c in reopened.store.all_cases())
+        assert reporters == ["first@example.net", "second@example.net"]
+        acks = [m for m in reopened.store.pending_outgoing() if m.purpose == "ack"]
+        assert sorted(r for m in acks for r in m.recipients) == reporters
+        assert reopened.store.verify() == []
+    finally:
+        reopened.close()
