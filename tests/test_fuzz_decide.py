@@ -30,8 +30,9 @@ from test_properties import structured_mail
 from mailproc.adapters.mailbox import RawMessage
 from mailproc.cases.workflow import Decision
 from mailproc.config.settings import load_config
+from mailproc.mail.compose import MailSpec, build_mail
 from mailproc.mail.machine import LOOP_HEADER
-from mailproc.model.parsed import Outcome
+from mailproc.model.parsed import Address, Outcome
 from mailproc.model.records import Outgoing
 from mailproc.service.app import App, build_app
 
@@ -164,3 +165,16 @@ def test_the_outgoing_check_catches_a_smuggled_header_and_recipient() -> None:
         check_outgoing(smuggled)
     with pytest.raises(AssertionError):
         check_outgoing(good.model_copy(update={"recipients": ["evil@attacker.example"]}))
+
+
+@pytest.mark.parametrize("name", ["Mallory, Esq. (x)" + "b" * 60, "a" * 300 + "[COC-2026-0001]",
+                                  "Ünïcödé, Name " + "ü" * 80])
+def test_a_long_display_name_with_specials_stays_one_address(name: str) -> None:
+    """Found by bench/fuzz.py: the stdlib folded a long quoted name without its quotes, so
+    the reporter's To: read as two addresses (at the comma) or as none (the brackets)."""
+    spec = MailSpec(to=(Address(name, "m@b.example"),), subject="[COC-2026-0002] received",
+                    body="We have received your report.")
+    raw = build_mail(spec, "conduct@example.org", "mailproc.1@example.org", NOW)
+    msg = message_from_string(raw, policy=policy.default)
+    assert [a.addr_spec for a in msg["To"].addresses] == ["m@b.example"]
+    assert msg["To"].addresses[0].display_name.startswith(name[:20])
