@@ -54,9 +54,17 @@ def new_message_id(rng: random.Random, domain: str) -> str:
     return f"{MESSAGE_ID_PREFIX}{rng.getrandbits(80):020x}@{domain}"
 
 
+NAME_CHARS = 60  # display names are cut to this: see _header_address
+
+
 def _header_address(addr: Address) -> HeaderAddress:
+    """An address for `EmailMessage`. Python's `email` folds a quoted display name longer
+    than a line without its quotes: "Mallory, Esq. (x)bbb…" then reads as two addresses, or a
+    name with brackets as no address at all. A name is a courtesy: a long one is cut."""
     local, _, domain = addr.email.rpartition("@")
-    return HeaderAddress(display_name=addr.name, username=local, domain=domain)
+    name = addr.name if len(addr.name) <= NAME_CHARS else \
+        addr.name[:NAME_CHARS - 3].rstrip() + "..."
+    return HeaderAddress(display_name=name, username=local, domain=domain)
 
 
 def build_mail(spec: MailSpec, sender: str, message_id: str, now: datetime) -> str:

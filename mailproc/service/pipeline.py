@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -74,6 +75,7 @@ class Pipeline:
         self.removed: frozenset[str] = frozenset()  # and every alias of theirs
         self.joined: tuple[dict[str, Any], ...] = ()  # added with `mailproc members add`
         self.translator, self.clock, self.rng, self.pepper = translator, clock, rng, pepper
+        self.survived: Counter[str] = Counter()  # failed attempts this process lived through
 
     def context(self) -> Context:
         return Context(self.config, self.renderer, self.clock(), self.rng, self.pepper)
@@ -85,15 +87,22 @@ class Pipeline:
         `prepared` (by key, from the reader process): messages already archived and read
         there; a batch all of whose messages have one is not archived again.
         """
+        self.store.recover()  # a commit cut off by a full disk is finished first
         self.apply_revocations()
         fresh = [r for r in raws if not self.store.is_done(r.key)]
         # A message received before but never finished was in a batch when the daemon died:
         # handle each of those alone, so that only the one that kills the daemon is blamed.
         suspects = [r for r in fresh if self.store.received[r.key] > 0]
         healthy = [r for r in fresh if self.store.received[r.key] == 0]
-        handled = self._batch(healthy, prepared or {}) if healthy else []
-        for raw in suspects:
-            handled += self._batch([raw], {}, alone=True)
+        try:
+            handled = self._batch(healthy, prepared or {}) if healthy else []
+            for raw in suspects:
+                handled += self._batch([raw], {}, alone=True)
+        except OSError:
+            # The disk or the system failed, not the message: these attempts were survived,
+            # so they do not count towards quarantining it as the message that kills us.
+            self.survived.update(r.key for r in fresh if not self.store.is_done(r.key))
+            raise
         return handled
 
     def _batch(self, raws: list[RawMessage], prepared: Mapping[str, Prepared],
@@ -171,7 +180,7 @@ class Pipeline:
                 prep: Prepared | None) -> tuple[Decision, str | None]:
         if len(raw.data) > self.config.limits.max_message_bytes:
             return quarantined(raw.key, sha, None, "message larger than the size limit", ctx), None
-        if self.store.tries[raw.key] > MAX_ATTEMPTS:
+        if self.store.tries[raw.key] - self.survived[raw.key] > MAX_ATTEMPTS:
             return quarantined(raw.key, sha, None, "processing failed repeatedly", ctx), None
         if prep is None or prep.failed:  # nobody read it yet, or the reader failed on it
             prep = read_message(raw, self.settings, sha)

@@ -99,7 +99,10 @@ class Supervisor:
         sd_notify(f"STATUS={self.snapshot.status_line()}")  # no-op outside systemd
         self.snapshot.updated_at = self.app.clock()
         data = json.dumps(self.snapshot.to_json(), indent=1).encode()
-        atomic_write(self.app.config.data_dir / "status.json", data, sync_dir=False)
+        try:
+            atomic_write(self.app.config.data_dir / "status.json", data, sync_dir=False)
+        except OSError as exc:  # a full disk: the daemon waits for space, it must not die here
+            log.warning("status.json not written: %s", exc.strerror or type(exc).__name__)
 
     # ------------------------------------------------------------------ alerts
 

@@ -105,6 +105,7 @@ class Store:
         self._records = 0  # log records the indexes were folded from
         self._unsnapped = 0  # of which the snapshot on disk does not cover
         self._snapshots = True  # False once memory may differ from the logs (a failed write)
+        self._unfinished = False  # a write failed half-way (a full disk): see `recover`
         self.replayed = 0  # log records the last open replayed (all of them without a snapshot)
 
     # The indexes, as the rest of mailproc reads them (shared: never change them from outside).
@@ -165,12 +166,28 @@ class Store:
         self._load_indexes()
         if self.read_only:
             return
-        for path in sorted(self._journal_files()):
-            self._apply(load_txn(read_bytes(path)), path.stem)
-            path.unlink()
+        self._replay_journal()
         self._index_active_cases()
         self._opened = True
         self._maybe_snapshot()
+
+    def _replay_journal(self) -> None:
+        for path in sorted(self._journal_files()):
+            self._apply(load_txn(read_bytes(path)), path.stem)
+            path.unlink()
+
+    def recover(self) -> None:
+        """After a write that failed half-way in this process (a full disk), do what `open`
+        does after a crash before anything is decided again: end the logs on a whole line and
+        apply the journal a failed commit left (else its messages would be decided a second
+        time, and the journal applied on top at the next start). Raises while the disk is
+        still full; a no-op otherwise."""
+        if not self._unfinished:
+            return
+        self._ingest.repair()
+        self._index_log.repair()
+        self._replay_journal()
+        self._unfinished = False
 
     def close(self) -> None:
         if self._opened and self._unsnapped and (
@@ -222,6 +239,7 @@ class Store:
             target.append(records)
         except BaseException:
             self._snapshots = False  # part of it may be on disk: only a replay knows
+            self._unfinished = True
             raise
         self._records += len(records)
         self._unsnapped += len(records)
@@ -489,6 +507,7 @@ class Store:
         except BaseException:
             # Memory and the logs may now differ: no snapshot until the next open replays.
             self._snapshots = False
+            self._unfinished = True
             raise
 
     def _apply_all(self, txn: Transaction, name: str) -> None:
