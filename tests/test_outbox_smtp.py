@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from harness import ROSTER, imap_mailbox, mail, mailproc, smtp_outgoing, write_config
+from harness import ADMIN, ROSTER, imap_mailbox, mail, mailproc, show, smtp_outgoing, write_config
 
 REPORT = ("Hello, I want to report harassment in the project chat. A participant insulted me "
           "repeatedly in the public channel yesterday evening.")
@@ -139,3 +139,29 @@ def test_a_server_allowing_fewer_connections_gets_all_mail_over_the_ones_it_allo
     assert {m.connection for m in smtp_server.messages} == {1}
     queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
     assert "COC-" not in queue  # nothing left, nothing counted as a failed attempt
+
+
+def test_a_recipient_refused_for_good_is_given_up_and_recorded_on_the_case(
+        dovecot, smtp_server, tmp_path: Path) -> None:
+    """A 550 to the reporter's address: tried a few times, then dropped from the queue; the
+    case records the reporter as unreachable, and the run no longer counts it as waiting.
+    A member's address refused for good reaches the chair and the admin."""
+    smtp_server.reject_recipient("sam@example.net")
+    smtp_server.reject_recipient(ROSTER[1]["email"])
+    config = write_config(tmp_path, mailbox=imap_mailbox(dovecot),
+                          outgoing=_one_lane(smtp_server))
+    dovecot.append(mail("sam@example.net", "Report", "Someone harassed me at the meetup."))
+    codes = [mailproc(config, "run", "--once").code for _ in range(4)]
+    assert codes[-1] == 0, codes  # nothing left waiting: given up, not retried forever
+    record = show(config, "COC-2026-0001")
+    assert "sam@example.net" in record["unreachable"]
+    assert ROSTER[1]["email"] in record["unreachable"]
+    diary = mailproc(config, "diary", "COC-2026-0001").out
+    assert diary.count("was refused for good by our mail server") == 2
+    queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
+    assert "sam@example.net" not in queue
+    told = [m for m in smtp_server.messages if ADMIN in m.rcpt_tos]
+    assert any(ROSTER[1]["name"] in m.message.get_body(("plain",)).get_content()
+               and "refused for good" in m.message.get_body(("plain",)).get_content()
+               for m in told)
+    assert not any("sam@example.net" in m.rcpt_tos for m in smtp_server.messages)

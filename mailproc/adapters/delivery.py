@@ -16,7 +16,18 @@ from mailproc.store.files import sync_filesystem
 
 
 class DeliveryError(Exception):
-    """A mail could not be delivered now; it stays queued and is retried."""
+    """A mail could not be delivered now; it stays queued and is retried.
+
+    `permanent`: the server refused it for good (a 5xx to the recipient or the data, no
+    SMTPUTF8 for an address that needs it): after a few tries the outbox gives up and the
+    case records the recipients in `refused` as unreachable. The message never holds an
+    address (it is logged); `refused` does (it is not)."""
+
+    def __init__(self, message: str, *, permanent: bool = False,
+                 refused: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.refused = refused
 
 
 class ServerUnreachable(DeliveryError):

@@ -6,7 +6,9 @@ and synced), and is dropped from the queue in groups, at the time `clock()` read
 its delivery time (`Store.mark_sent_many` also writes it on the case for a scheduled mail, whose
 SLA counts delivery, not queueing). A flush sends over all the delivery's
 lanes at once; when the server cannot be reached the rest of the flush waits for the next one
-instead of trying (and timing out on) each mail.
+instead of trying (and timing out on) each mail. A mail the server refuses for good (a 5xx
+to the recipient or the data) is given up after GIVE_UP_AFTER tries and returned in the
+result, for its case to record the recipient as unreachable (`Pipeline.record_undeliverable`).
 """
 
 from __future__ import annotations
@@ -57,11 +59,26 @@ def _mark(store: Store, delivery: Delivery, delivered: list[Outgoing],
     delivered.clear()
 
 
+# A mail refused for good (DeliveryError.permanent) is tried this often before the outbox
+# gives up: a server's 5xx is sometimes a passing misconfiguration.
+GIVE_UP_AFTER = 3
+
+
+@dataclass(frozen=True)
+class GivenUp:
+    """A mail dropped from the queue because the server refused it for good, and whom."""
+
+    mail: Outgoing
+    refused: tuple[str, ...]
+    error: str
+
+
 @dataclass(frozen=True)
 class FlushResult:
     sent: int
     failed: int
     waiting: int
+    given_up: tuple[GivenUp, ...] = ()
 
 
 async def flush_outbox(store: Store, delivery: Delivery, cfg: OutgoingConfig,
@@ -85,6 +102,7 @@ async def _flush(store: Store, delivery: Delivery, cfg: OutgoingConfig,
     waiting = len(queued) - len(due)
     sent = failed = 0
     delivered: list[Outgoing] = []
+    given_up: list[GivenUp] = []
     unreachable = False
 
     async def work(lane: Lane) -> None:
@@ -101,7 +119,14 @@ async def _flush(store: Store, delivery: Delivery, cfg: OutgoingConfig,
             except DeliveryError as exc:
                 failed += 1
                 unreachable = unreachable or isinstance(exc, ServerUnreachable)
-                _retry_later(store, cfg, mail, exc, clock())
+                if exc.permanent and mail.attempts + 1 >= GIVE_UP_AFTER:
+                    store.give_up(mail, clock(), str(exc))
+                    given_up.append(GivenUp(mail, exc.refused, str(exc)))
+                    log.warning("delivery of %s (%s, case %s) refused for good after %d "
+                                "tries, given up: %s", mail.id.split("@")[0], mail.purpose,
+                                mail.case_id, mail.attempts + 1, exc)
+                else:
+                    _retry_later(store, cfg, mail, exc, clock())
                 continue
             delivered.append(mail)
             sent += 1
@@ -115,7 +140,7 @@ async def _flush(store: Store, delivery: Delivery, cfg: OutgoingConfig,
     if sent or failed:
         log.info("outbox: %d sent, %d failed, %d waiting to retry%s", sent, failed,
                  waiting + len(due), ", server unreachable" if unreachable else "")
-    return FlushResult(sent, failed, waiting + len(due))
+    return FlushResult(sent, failed, waiting + len(due), tuple(given_up))
 
 
 def _retry_later(store: Store, cfg: OutgoingConfig, mail: Outgoing, exc: DeliveryError,

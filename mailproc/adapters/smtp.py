@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiosmtplib
 
@@ -111,14 +111,16 @@ class SmtpLane:
             errors, _reply = await client.sendmail(mail.mail_from, mail.recipients, data,
                                                    mail_options=options)
         except aiosmtplib.SMTPNotSupported as exc:  # before MAIL FROM: the session is intact
-            raise DeliveryError(_needs_smtputf8(mail)) from exc
+            raise DeliveryError(_needs_smtputf8(mail), permanent=True,
+                                refused=_not_ascii(mail)) from exc
         except ValueError as exc:  # an address aiosmtplib will not put on the wire
-            raise DeliveryError(f"address not sendable: {type(exc).__name__}") from exc
+            raise DeliveryError(f"address not sendable: {type(exc).__name__}", permanent=True,
+                                refused=tuple(mail.recipients)) from exc
         except CONNECTION_ERRORS as exc:
             await self.close()
             raise _Disconnected(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:  # aiosmtplib has sent RSET
-            raise _refused(e.code for e in exc.recipients) from exc
+            raise _refused({e.recipient: e.code for e in exc.recipients}) from exc
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code == 421:  # the server is closing the session
                 await self.close()
@@ -126,8 +128,9 @@ class SmtpLane:
             if exc.code == 432:  # "concurrent connections limit exceeded" (Exchange Online)
                 await self.close()
                 raise LaneRefused(f"{exc.code} {_safe(exc.message)}") from exc
-            raise DeliveryError(f"{type(exc).__name__}: {exc.code} "
-                                f"{_safe(exc.message)}") from exc
+            raise DeliveryError(f"{type(exc).__name__}: {exc.code} {_safe(exc.message)}",
+                                permanent=_permanent(exc.code),
+                                refused=tuple(mail.recipients)) from exc
         except aiosmtplib.SMTPException as exc:
             await self.close()
             raise DeliveryError(f"{type(exc).__name__}: {_safe(str(exc))}") from exc
@@ -135,7 +138,7 @@ class SmtpLane:
         if self._carried >= self.cfg.mails_per_connection:
             await self.close()
         if errors:
-            raise _refused(code for code, _msg in errors.values())
+            raise _refused({rcpt: code for rcpt, (code, _msg) in errors.items()})
 
     async def close(self) -> None:
         """End the session politely (QUIT); a connection already gone is simply dropped."""
@@ -197,9 +200,28 @@ def _needs_smtputf8(mail: Outgoing) -> str:
             "offer")
 
 
-def _refused(codes: Iterable[int]) -> DeliveryError:
-    """Some recipient was refused (the mail stays queued): the reply codes, no addresses."""
-    return DeliveryError(f"recipient refused ({', '.join(sorted({str(c) for c in codes}))})")
+# 5xx replies that say our session is wrong (authentication), not that the mail is: retried,
+# and the admin is told, like any failing server.
+_SESSION_5XX = frozenset({530, 534, 535, 538})
+
+
+def _permanent(code: int) -> bool:
+    return 500 <= code < 600 and code not in _SESSION_5XX
+
+
+def _refused(codes: dict[str, int]) -> DeliveryError:
+    """Some recipient was refused (the mail stays queued): the reply codes in the message, no
+    addresses; permanent when every refusal was a 5xx, naming those recipients."""
+    text = f"recipient refused ({', '.join(sorted({str(c) for c in codes.values()}))})"
+    for_good = tuple(r for r, c in codes.items() if _permanent(c))
+    return DeliveryError(text, permanent=len(for_good) == len(codes), refused=for_good)
+
+
+def _not_ascii(mail: Outgoing) -> tuple[str, ...]:
+    """The recipients an SMTP server without SMTPUTF8 cannot take (all: the sender or the
+    headers need it)."""
+    which = tuple(r for r in mail.recipients if not r.isascii())
+    return which or tuple(mail.recipients)
 
 
 def _constant(token: str) -> Callable[[], Awaitable[str]]:

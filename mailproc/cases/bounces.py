@@ -26,9 +26,11 @@ def our_message_ids(raw: bytes) -> list[str]:
     return list(dict.fromkeys(m.decode("ascii") for m in _OURS.findall(raw)))
 
 
-def bounced(d: Decision, case: Case, failed: set[str], ctx: Context) -> None:
-    """Record on `case` (in `d`) that mail to `failed` came back undelivered, and tell who
-    must know. `d` is the dropped decision of the failure; it gets the case."""
+def bounced(d: Decision, case: Case, failed: set[str], ctx: Context,
+            how: str = "came back undelivered") -> None:
+    """Record on `case` (in `d`) that mail to `failed` came back undelivered (or, `how`,
+    was refused for good by our SMTP server), and tell who must know. `d` is the dropped
+    decision of the failure; it gets the case."""
     updated = case.model_copy(deep=True)
     d.case, d.related_case = updated, case.id
     addresses = {normalise_email(a) for a in failed} or {"(an address the failure did not name)"}
@@ -40,19 +42,20 @@ def bounced(d: Decision, case: Case, failed: set[str], ctx: Context) -> None:
         who = "the reporter" if address == reporter else \
             "a committee member" if address in members else "a recipient"
         d.diary.append(DiaryEntry(case_id=case.id, at=ctx.now, kind="bounce",
-                                  detail=f"mail to {who} came back undelivered"))
+                                  detail=f"mail to {who} {how}"))
         if address == reporter:
             tell_cleared(d, updated, ctx, [
-                "Our mail to the reporter came back undelivered: the reporter cannot be "
+                f"Our mail to the reporter {how}: the reporter cannot be "
                 "reached at the address they wrote from. Mail sent with #reply will not reach "
                 "them either; they may write again from another address."])
         elif address in members:
-            _tell_chair_and_admin(d, updated, members[address].name, ctx)
+            _tell_chair_and_admin(d, updated, members[address].name, ctx, how)
 
 
-def _tell_chair_and_admin(d: Decision, case: Case, name: str, ctx: Context) -> None:
+def _tell_chair_and_admin(d: Decision, case: Case, name: str, ctx: Context,
+                          how: str) -> None:
     config = ctx.config
-    line = (f"Mail from the committee to {name} ({case.id}) came back undelivered: they are "
+    line = (f"Mail from the committee to {name} ({case.id}) {how}: they are "
             "missing notices and relays. Please check their address in the roster.")
     targets = [Address(m.name, m.email) for m in config.roster
                if m.chair and normalise_email(m.email) not in case.conflicts]

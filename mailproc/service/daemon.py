@@ -296,8 +296,12 @@ class Daemon:
 
     async def flush(self, all_now: bool = False) -> FlushResult:
         async with self._outbox_lock:
-            return await flush_outbox(self.app.store, self.app.delivery,
-                                      self.app.config.outgoing, self.app.clock, all_now=all_now)
+            result = await flush_outbox(self.app.store, self.app.delivery,
+                                        self.app.config.outgoing, self.app.clock,
+                                        all_now=all_now)
+            if result.given_up:  # refused for good: on the case, like a bounce
+                self.app.pipeline.record_undeliverable(result.given_up)
+            return result
 
     async def retry_translations(self) -> None:
         retried = self.app.pipeline.retry_translations()

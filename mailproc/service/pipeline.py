@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from mailproc.adapters.mailbox import RawMessage
+from mailproc.adapters.outbox import GivenUp
 from mailproc.adapters.translation import GuardedTranslator
 from mailproc.cases.bounces import bounced, our_message_ids
 from mailproc.cases.followups import FollowupFacts, followup, mentioned
@@ -39,7 +40,7 @@ from mailproc.deadlines.clocks import sla
 from mailproc.mail.bounces import bounced_recipients
 from mailproc.mail.scrub import scrub_case, scrub_raw
 from mailproc.mail.templates import Renderer
-from mailproc.model.parsed import normalise_email
+from mailproc.model.parsed import Folder, Outcome, normalise_email
 from mailproc.model.records import Case
 from mailproc.service.batch import BatchView, Handled
 from mailproc.service.logsetup import where
@@ -267,6 +268,23 @@ class Pipeline:
             decision.case.source_sha256 = clean_sha
             view.txn.drop_archive.append(inbound.sha256)
         return decision
+
+    def record_undeliverable(self, given_up: Sequence[GivenUp]) -> int:
+        """Mail the SMTP server refused for good, on its case like a bounce: the recipients
+        are unreachable, the diary says so, and whoever must know is told. Returns how many
+        cases changed."""
+        ctx, view, changed = self.context(), BatchView(self.store, Transaction()), 0
+        for item in given_up:
+            case = view.get_case(item.mail.case_id) if item.mail.case_id else None
+            if case is None:
+                continue
+            d = Decision("", "", None, Outcome.DROPPED, Folder.PROCESSED, "undeliverable")
+            bounced(d, case, set(item.refused), ctx,
+                    how="was refused for good by our mail server")
+            view.add(d, ctx.now)
+            changed += 1
+        self.store.commit(view.txn)
+        return changed
 
     def retry_translations(self, limit: int = 20) -> int:
         """Translate cases opened while the translator was unavailable; returns how many."""

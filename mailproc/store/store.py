@@ -465,6 +465,15 @@ class Store:
         self._outbox.remove(Query().id.one_of(list(ids)))
         flush_tinydb(self._outbox)
 
+    def give_up(self, mail: Outgoing, at: datetime, error: str) -> None:
+        """Drop a mail the server refused for good from the queue; a content-free line in
+        sent.jsonl says so (`failed`), and nothing counts it as delivered."""
+        JsonLog(self.root / "sent.jsonl").append([{
+            "id": mail.id, "case": mail.case_id, "purpose": mail.purpose, "at": at.isoformat(),
+            "attempts": mail.attempts + 1, "failed": error}])
+        self._outbox.remove(Query().id == mail.id)
+        flush_tinydb(self._outbox)
+
     def _record_delivered(self, mails: list[Outgoing], at: datetime) -> None:
         """A keyed mail's delivery time goes on its case, once (its SLA counts delivery, not
         queueing): the acknowledgement and the tick's mail; notices cost no case write.
