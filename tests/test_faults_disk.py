@@ -120,6 +120,11 @@ def test_a_full_disk_refuses_cleanly_loses_nothing_and_resumes(
         assert len(dovecot.messages("INBOX")) == REPORTS
         assert len(_events(data_dir, "done")) == 1
         assert len(smtp_server.messages) == 4
+        # The admin asking `status` is told the disk is full, whatever status.json says.
+        status = mailproc(config, "status", "--json")
+        assert status.code == 2, status.out
+        assert any(p.startswith("disk: the file system of") and "is full" in p
+                   for p in json.loads(status.out)["problems"]), status.out
 
         filler.unlink()  # space returns
         assert _wait(lambda: len(_events(data_dir, "done")) == 1 + REPORTS, 40), \

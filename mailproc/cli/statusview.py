@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+from pathlib import Path
 from typing import TextIO
 
 from mailproc.cli.common import AddCommand, Handler, now_of, open_read_only
@@ -31,7 +33,8 @@ def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         snapshot = Snapshot.from_json(json.loads(read_bytes(path)))
     alive = DataDirLock(config.data_dir).held_elsewhere()
     status = judge(snapshot, alive, store.pending_outgoing(), store.quarantined(),
-                   store.all_cases(), config, now_of(args), len(store.translation_pending))
+                   store.all_cases(), config, now_of(args), len(store.translation_pending),
+                   _free_bytes(config.data_dir))
     word = {0: "healthy", 1: "degraded", 2: "down"}[status.code]
     if args.json:
         out.write(json.dumps({"status": word, "code": status.code, "problems": status.problems,
@@ -44,3 +47,11 @@ def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         if key != "failing":  # said above, in words
             out.write(f"{key}: {json.dumps(value)}\n")
     return status.code
+
+
+def _free_bytes(path: Path) -> int | None:
+    """Bytes free on the file system the data directory is (or will be) on."""
+    for where in (path, *path.parents):
+        if where.exists():
+            return shutil.disk_usage(where).free
+    return None

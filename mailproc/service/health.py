@@ -134,10 +134,17 @@ def overdue(cases: list[Case], config: Config, now: datetime) -> list[tuple[str,
             for name, when in pending(case, config).items() if when + GRACE < now]
 
 
+# Free space under the data directory below which nothing can be committed (a report, its
+# archive copy and journal need a few times its size), and below which the admin is warned.
+DISK_FULL_BYTES = 1 << 20
+DISK_LOW_BYTES = 64 << 20
+
+
 def judge(snapshot: Snapshot | None, alive: bool, pending: list[Outgoing], quarantined: int,
           cases: list[Case], config: Config, now: datetime,
-          translation_pending: int = 0) -> Status:
-    """The status report and its exit code."""
+          translation_pending: int = 0, disk_free: int | None = None) -> Status:
+    """The status report and its exit code. `disk_free`: bytes free under the data directory
+    (a full disk stops all work, and the daemon cannot even write its status then)."""
     failing = [m for m in pending if m.attempts > 0]
     late = overdue(cases, config, now)
     failures = [f for f in (mailbox_failure(snapshot) if snapshot else None,
@@ -167,8 +174,11 @@ def judge(snapshot: Snapshot | None, alive: bool, pending: list[Outgoing], quara
         report["rules_version"] = snapshot.rules_version
         report["templates_version"] = snapshot.templates_version
         report["snapshot_age_seconds"] = round((now - snapshot.updated_at).total_seconds(), 1)
+    if disk_free is not None:
+        report["disk_free_bytes"] = disk_free
     status = Status(HEALTHY, report=report)
     _judge_down(status, snapshot, alive, now)
+    _judge_disk(status, disk_free, config)
     status.problems += [f.line() for f in failures]
     if translation_pending and not any(f.part == "translation" for f in failures):
         status.problems.append(f"{translation_pending} report(s) wait for their translation")
@@ -180,6 +190,20 @@ def judge(snapshot: Snapshot | None, alive: bool, pending: list[Outgoing], quara
             status.code = DEGRADED
             status.problems.append("starting: no successful mailbox contact yet")
     return status
+
+
+def _judge_disk(status: Status, free: int | None, config: Config) -> None:
+    if free is None or free >= DISK_LOW_BYTES:
+        return
+    where = config.data_dir
+    if free < DISK_FULL_BYTES:
+        status.code = DOWN
+        status.problems.append(
+            f"disk: the file system of {where} is full ({free // 1024} KiB free): nothing can "
+            "be recorded, new mail waits on the server (nothing is lost) until space is freed")
+    else:
+        status.code = max(status.code, DEGRADED)
+        status.problems.append(f"disk: only {free >> 20} MiB free under {where}")
 
 
 def _judge_down(status: Status, snapshot: Snapshot | None, alive: bool, now: datetime) -> None:
