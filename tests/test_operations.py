@@ -161,6 +161,13 @@ def test_sighup_with_a_broken_template_keeps_the_old_ones_and_tells_the_admin(
                    60, "the acknowledgement")
         wait_until(lambda: any(ADMIN in m.rcpt_tos for m in smtp_server.messages), 60,
                    "the admin alert about the refused template")
+        # status names the part, the file and line, while the old templates keep working.
+        wait_until(lambda: any(f.get("part") == "templates" for f in status(config)[1].get(
+            "failing", [])), 30, "templates failing in status")
+        code, report = status(config)
+        assert code == 1
+        (failure,) = [f for f in report["failing"] if f["part"] == "templates"]
+        assert "ack.txt.j2:1" in json.dumps(failure)
     (ack_mail,) = [m for m in smtp_server.messages if "sam@example.net" in m.rcpt_tos]
     assert "[COC-2026-0001]" in ack_mail.message["Subject"]  # rendered by the old template
     (alert,) = [m for m in smtp_server.messages if ADMIN in m.rcpt_tos]
