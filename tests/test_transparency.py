@@ -153,3 +153,21 @@ def test_the_html_report_shows_its_charts_in_a_browser(year: Year, tmp_path: Pat
         abs(rgb[..., 2] - 0xA5 / 255) < 0.05)
     assert bar.sum() > 2_000, "no chart is drawn"
     shutil.copy(shot, Path(os.environ.get("MAILPROC_SHOT_DIR", tmp_path)) / "transparency.png")
+
+
+@pytest.mark.parametrize(("community", "committee", "expected"), [
+    ("the Example Community", "Example Community Code of Conduct committee",
+     "the Example Community Code of Conduct committee"),
+    ("the PyCon sprint", "Code of Conduct committee", "the Code of Conduct committee of the "
+                                                      "PyCon sprint"),
+])
+def test_the_report_names_its_committee_once(community: str, committee: str,
+                                             expected: str) -> None:
+    from datetime import date
+
+    from mailproc.reports.transparency import Cell, Report
+
+    report = Report(start=date(2026, 1, 1), end=date(2026, 12, 31), k=3, community=community,
+                    committee=committee, total=Cell("Reports received", 0, True, "fewer"),
+                    tables=(), medians=(), volume=(), lines=())
+    assert report.by_whom == expected

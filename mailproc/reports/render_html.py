@@ -37,8 +37,8 @@ def render_html(report: Report, charts: dict[str, bytes]) -> str:
     k = report.k
     title = f"{report.committee}: transparency report"
     parts = [f"<h1>{escape(title)}</h1>",
-             f"<p>Reports received by the {escape(report.committee)} of "
-             f"{escape(report.community)} from {report.start.isoformat()} to "
+             f"<p>Reports received by {escape(report.by_whom)} from "
+             f"{report.start.isoformat()} to "
              f"{report.end.isoformat()}. To protect the people involved, no count below {k} "
              f"is shown: smaller groups are merged into &ldquo;other&rdquo; or shown as "
              f"&ldquo;fewer than {k}&rdquo;.</p>",

@@ -9,7 +9,7 @@ def render_md(report: Report) -> str:
     k = report.k
     out = [f"# {report.committee}: transparency report",
            "",
-           f"Reports received by the {report.committee} of {report.community} from "
+           f"Reports received by {report.by_whom} from "
            f"{report.start.isoformat()} to {report.end.isoformat()}. To protect the people "
            f"involved, no count below {k} is shown: smaller groups are merged into \"other\" "
            f"or shown as \"fewer than {k}\".",

@@ -72,6 +72,14 @@ class Report:
     volume: tuple[Cell, ...]  # escrowed never matched, routed, dropped
     lines: tuple[CaseLine, ...]
 
+    @property
+    def by_whom(self) -> str:
+        """Who received the reports: the committee, of its community unless it says so."""
+        bare = self.community.lower().removeprefix("the ").strip()
+        if not bare or bare in self.committee.lower():
+            return f"the {self.committee}"
+        return f"the {self.committee} of {self.community}"
+
 
 def _small(count: int, k: int) -> bool:
     return 0 < count < k
