@@ -18,10 +18,13 @@ else in the flush is held up.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
+from email.policy import SMTP
 
 import aiosmtplib
+import idna
 
 from mailproc.adapters.delivery import (
     DeliveryError,
@@ -105,9 +108,11 @@ class SmtpLane:
 
     async def _send(self, mail: Outgoing) -> None:
         client = await self._connection()
-        data = wire_bytes(mail)
-        options = mail_options(mail)
         try:
+            if mail_options(mail) and not await _offers_smtputf8(client):
+                mail = ascii_fallback(mail) or mail  # else refused below, with the recipient
+            data = wire_bytes(mail)
+            options = mail_options(mail)
             errors, _reply = await client.sendmail(mail.mail_from, mail.recipients, data,
                                                    mail_options=options)
         except aiosmtplib.SMTPNotSupported as exc:  # before MAIL FROM: the session is intact
@@ -185,10 +190,85 @@ def mail_options(mail: Outgoing) -> list[str]:
     return ["SMTPUTF8", "BODY=8BITMIME"]
 
 
+async def _offers_smtputf8(client: aiosmtplib.SMTP) -> bool:
+    """Whether the server announces SMTPUTF8 (EHLO first when aiosmtplib has not sent it yet:
+    without TLS or AUTH it waits for the first mail)."""
+    if client.is_ehlo_or_helo_needed:
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:  # a HELO-only server: sendmail falls back to HELO
+            return False
+    return client.supports_extension("smtputf8")
+
+
+def ascii_address(address: str) -> str | None:
+    """An address as a server without SMTPUTF8 can take it: itself when ASCII, the domain as
+    its A-label when only the domain is not (`info@müller.de` -> `info@xn--mller-kva.de`);
+    None when the local part is not ASCII or the domain is no valid IDN."""
+    if address.isascii():
+        return address
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not local.isascii():
+        return None
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except (ValueError, idna.IDNAError):  # IDNAError and UnicodeError are ValueErrors
+        return None
+
+
+def ascii_fallback(mail: Outgoing) -> Outgoing | None:
+    """The mail for a server without SMTPUTF8 (see the module docstring), or None when some
+    part of it cannot be written in ASCII."""
+    mail_from = ascii_address(mail.mail_from)
+    recipients = [ascii_address(r) for r in mail.recipients]
+    if mail_from is None or any(r is None for r in recipients):
+        return None
+    head, sep, body = mail.raw.partition("\r\n\r\n")
+    if not body.isascii():
+        return None
+    fields = []
+    for field in re.split(r"\r\n(?![ \t])", head):
+        if field.isascii():
+            fields.append(field + "\r\n")
+            continue
+        written = _ascii_field(field)
+        if written is None:
+            return None
+        fields.extend([written] if written else [])
+    return mail.model_copy(update={
+        "mail_from": mail_from, "recipients": [r for r in recipients if r is not None],
+        "raw": "".join(fields) + sep.removeprefix("\r\n") + body})
+
+
+# An address in a header: ASCII local part starting after a delimiter, then any domain.
+_ADDRESS = re.compile(r"(?<![^\s<,:;\"(])([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[^\s<>@,;:()\[\]\"]+)")
+_ID_FIELDS = frozenset({"in-reply-to", "references"})
+
+
+def _ascii_field(field: str) -> str | None:
+    """One header field that is not ASCII, written in ASCII with its CRLF ("" to leave it
+    out), or None when it cannot be."""
+    name, colon, value = field.partition(":")
+    if not colon:
+        return None
+    value = re.sub(r"\r\n(?=[ \t])", "", value).strip()
+    if name.strip().lower() in _ID_FIELDS:  # ids are compared as they are: never converted
+        ids = [i for i in re.findall(r"<[^<>]*>", value) if i.isascii()]
+        return f"{name}: " + "\r\n ".join(ids) + "\r\n" if ids else ""
+    if name.strip().lower() == "message-id":
+        return None
+    value = _ADDRESS.sub(lambda m: ascii_address(m.group(1)) or m.group(1), value)
+    try:
+        written = SMTP.header_factory(name.strip(), value).fold(policy=SMTP)
+    except Exception:  # the email package on a header it cannot make sense of
+        return None
+    return written if written.isascii() else None
+
+
 def _needs_smtputf8(mail: Outgoing) -> str:
     """Which recipient needs SMTPUTF8, by position (the error is logged: no addresses)."""
     count = len(mail.recipients)
-    which = [str(n) for n, r in enumerate(mail.recipients, 1) if not r.isascii()]
+    which = [str(n) for n, r in enumerate(mail.recipients, 1) if ascii_address(r) is None]
     if which:
         whom = f"recipient {', '.join(which)} of {count}"
         what = "an internationalised address"
@@ -220,7 +300,7 @@ def _refused(codes: dict[str, int]) -> DeliveryError:
 def _not_ascii(mail: Outgoing) -> tuple[str, ...]:
     """The recipients an SMTP server without SMTPUTF8 cannot take (all: the sender or the
     headers need it)."""
-    which = tuple(r for r in mail.recipients if not r.isascii())
+    which = tuple(r for r in mail.recipients if ascii_address(r) is None)
     return which or tuple(mail.recipients)
 
 

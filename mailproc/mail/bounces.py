@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from email import message_from_bytes
+from contextlib import suppress
+from email import message_from_bytes, message_from_string
 from email.message import Message
 from email.policy import compat32
 from itertools import islice
@@ -102,17 +103,122 @@ def report_part_reason(raw: bytes) -> str | None:
 
 
 def bounced_recipients(raw: bytes) -> set[str]:
-    """The recipients a bounce reports as failed for good (flufl.bounce), lower case.
+    """The recipients a bounce reports as failed for good, normalised (`normalise_email`:
+    lower case, an internationalised domain as U-labels, so `info@xn--mller-kva.de` is the
+    reporter `info@müller.de`).
 
-    Delays (temporary failures) are not included. Internationalised addresses are not
-    reported: flufl.bounce skips what is not ASCII. Empty for anything that is not a bounce.
+    flufl.bounce reads the many formats; it skips what is not ASCII, so internationalised
+    addresses are read here too: the failed recipients of a delivery-status part (RFC 3464,
+    and RFC 6533's `utf-8;` addresses, raw or as `\\x{HHHH}`), and, for its detectors, each
+    address with non-ASCII characters in the body stands in as an ASCII placeholder that is
+    mapped back. Delays (temporary failures) are not included. Empty for anything that is
+    not a bounce.
     """
+    masked, placeholders = _masked(raw)
     try:
-        _temporary, permanent = _failures(message_from_bytes(raw, policy=compat32))
+        _temporary, permanent = _failures(message_from_bytes(masked, policy=compat32))
+        texts = (a.decode("utf-8", "replace") for a in permanent)
+        found = {placeholders.get(t.lower(), t) for t in texts if "\ufffd" not in t}
     except Exception:
-        return set()
-    found = {normalise_email(a.decode("ascii", "replace")) for a in permanent}
-    return {a for a in found if "@" in a}
+        found = set()
+    with suppress(Exception):  # the stdlib parser on hostile input
+        found |= _dsn_failed(message_from_bytes(raw, policy=compat32))
+    normalised = {normalise_email(a) for a in found}
+    return {a for a in normalised if "@" in a}
+
+
+# An address in raw (UTF-8) text; one with a byte that is not ASCII or an A-label is masked.
+_RAW_ADDRESS = re.compile(rb"[^\s<>@,;:\"()\[\]]+@[^\s<>@,;:\"()\[\]]+")
+_PLACEHOLDER = "idn{}@mailproc.invalid"  # flufl.bounce skips domains with a hyphen
+
+
+def _masked(raw: bytes) -> tuple[bytes, dict[str, str]]:
+    """The message with each non-ASCII address in its body (raw UTF-8) as an ASCII
+    placeholder, and the placeholders' addresses. The headers stay as they are."""
+    cut = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0),
+              default=len(raw))
+    head, body = raw[:cut], raw[cut:]
+    placeholders: dict[str, str] = {}
+    by_address: dict[bytes, bytes] = {}
+
+    def mask(match: re.Match[bytes]) -> bytes:
+        address = match.group(0)
+        if address.isascii() and b"xn--" not in address.lower():
+            return address  # flufl.bounce reads it (not an A-label: it skips hyphenated
+            # domains)
+        try:
+            text = address.decode("utf-8")
+        except UnicodeDecodeError:
+            return address
+        if address not in by_address:
+            stand_in = _PLACEHOLDER.format(len(by_address) + 1)
+            by_address[address] = stand_in.encode("ascii")
+            placeholders[stand_in] = text
+        return by_address[address]
+
+    return head + _RAW_ADDRESS.sub(mask, body), placeholders
+
+
+_XTEXT = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
+
+
+def _dsn_failed(msg: Message) -> set[str]:
+    """The recipients whose Action is `failed` in the delivery-status parts of a report."""
+    failed: set[str] = set()
+    for part in _parts(msg):
+        if part.get_content_type() not in _DSN:
+            continue
+        payload = part.get_payload()
+        blocks: list[Message] = []
+        if isinstance(payload, list):
+            # message/delivery-status: the stdlib's blocks; message/global-delivery-status:
+            # one "message", the first block, with the others as its body.
+            for block in (p for p in payload if isinstance(p, Message)):
+                blocks.append(block)
+                rest = block.get_payload()
+                if isinstance(rest, str):
+                    blocks += _blocks(_utf8(rest))
+        else:
+            text = part.get_payload(decode=True)
+            blocks = _blocks(text.decode("utf-8", "replace") if isinstance(text, bytes)
+                             else str(payload))
+        for block in blocks:
+            action = header_text(str(block.get("Action", ""))).strip().lower()
+            recipient = _utf8(header_text(str(block.get("Final-Recipient", ""))))
+            if action.startswith("failed") and recipient:
+                address = _dsn_address(recipient)
+                if address:
+                    failed.add(address)
+    return failed
+
+
+def _blocks(text: str) -> list[Message]:
+    """The field blocks of a delivery-status text (separated by empty lines)."""
+    return [message_from_string(b, policy=compat32)
+            for b in re.split(r"\r?\n[ \t]*\r?\n", text) if b.strip()][:MAX_PARTS]
+
+
+def _dsn_address(field: str) -> str | None:
+    """The address of a Final-Recipient field (`rfc822; a@b`, `utf-8; j\\x{00F6}rg@b`)."""
+    kind, semicolon, value = field.partition(";")
+    if not semicolon or kind.strip().lower() not in ("rfc822", "utf-8"):
+        return None
+    address = "".join(value.split())
+    if kind.strip().lower() == "utf-8":
+        try:
+            address = _XTEXT.sub(lambda m: chr(int(m.group(1), 16)), address)
+        except (ValueError, OverflowError):  # a code point beyond Unicode
+            return None
+    address = address.strip("<>")
+    return address if address and "\ufffd" not in address else None
+
+
+def _utf8(text: str) -> str:
+    """Text the compat32 parser read from raw bytes (UTF-8 kept as surrogate escapes)."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeError:
+        return text
 
 
 def _parts(msg: Message) -> Iterator[Message]:

@@ -12,7 +12,8 @@ Anything else (attachments, long non-ASCII display names) goes through `EmailMes
 tests/test_compose.py shows both parse to the same message.
 
 Internationalised addresses (`jörg@müller.de`, `用户@例子.广告`) are written as they are, in
-UTF-8 (RFC 6532): such a mail needs an SMTPUTF8 server (`adapters.smtp`). Message ids are
+UTF-8 (RFC 6532): such a mail needs an SMTPUTF8 server, unless only domains are not ASCII:
+then `adapters.smtp` writes them as A-labels for a server without it. Message ids are
 never encoded words; one that is not ASCII (from an SMTPUTF8 sender) is written only into a
 mail that is internationalised anyway, so that a 7-bit mail stays deliverable everywhere.
 """

@@ -56,8 +56,34 @@ class Address:
 
 
 def normalise_email(email: str) -> str:
-    """Lower-case an address and strip surrounding space and angle brackets."""
-    return email.strip().strip("<>").strip().lower()
+    """Lower-case an address and strip surrounding space and angle brackets; an
+    internationalised domain in its Unicode form (U-labels, IDNA 2008 with the UTS 46
+    mapping), so that `info@xn--mller-kva.de`, as a mail system without SMTPUTF8 writes it,
+    and `info@müller.de` are the same address. A domain that is no valid IDN stays as it is."""
+    address = email.strip().strip("<>").strip().lower()
+    local, at, domain = address.rpartition("@")
+    if not at or (domain.isascii() and "xn--" not in domain):
+        return address  # nearly every address: no IDNA work
+    return f"{local}@{_unicode_domain(domain)}"
+
+
+def _unicode_domain(domain: str) -> str:
+    """A lower-case domain with its A-labels as U-labels, label by label (one label that
+    is not valid IDNA stays as written, and so do the others)."""
+    import idna  # only for internationalised domains: the reader rarely needs it
+
+    try:
+        domain = idna.uts46_remap(domain, std3_rules=False, transitional=False)
+    except (ValueError, idna.IDNAError):
+        return domain
+    labels = []
+    for label in domain.split("."):
+        try:
+            labels.append(label if label.isascii() and not label.startswith("xn--")
+                          else idna.decode(label))
+        except (ValueError, idna.IDNAError):
+            labels.append(label)
+    return ".".join(labels)
 
 
 @dataclass(frozen=True)
