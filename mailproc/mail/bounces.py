@@ -110,9 +110,9 @@ def bounced_recipients(raw: bytes) -> set[str]:
     flufl.bounce reads the many formats; it skips what is not ASCII, so internationalised
     addresses are read here too: the failed recipients of a delivery-status part (RFC 3464,
     and RFC 6533's `utf-8;` addresses, raw or as `\\x{HHHH}`), and, for its detectors, each
-    address with non-ASCII characters in the body stands in as an ASCII placeholder that is
-    mapped back. Delays (temporary failures) are not included. Empty for anything that is
-    not a bounce.
+    address in the body that they would skip (non-ASCII characters, or a hyphen in the domain,
+    as in every A-label) stands in as an ASCII placeholder that is mapped back. Delays
+    (temporary failures) are not included. Empty for anything that is not a bounce.
     """
     masked, placeholders = _masked(raw)
     try:
@@ -127,14 +127,16 @@ def bounced_recipients(raw: bytes) -> set[str]:
     return {a for a in normalised if "@" in a}
 
 
-# An address in raw (UTF-8) text; one with a byte that is not ASCII or an A-label is masked.
+# An address in raw (UTF-8) text; one with a byte that is not ASCII, or a hyphen in its
+# domain (an A-label among them), is masked.
 _RAW_ADDRESS = re.compile(rb"[^\s<>@,;:\"()\[\]]+@[^\s<>@,;:\"()\[\]]+")
 _PLACEHOLDER = "idn{}@mailproc.invalid"  # flufl.bounce skips domains with a hyphen
 
 
 def _masked(raw: bytes) -> tuple[bytes, dict[str, str]]:
-    """The message with each non-ASCII address in its body (raw UTF-8) as an ASCII
-    placeholder, and the placeholders' addresses. The headers stay as they are."""
+    """The message with each address in its body that flufl.bounce would skip (non-ASCII,
+    raw UTF-8, or with a hyphen in its domain) as an ASCII placeholder, and the placeholders'
+    addresses. The headers stay as they are."""
     cut = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0),
               default=len(raw))
     head, body = raw[:cut], raw[cut:]
@@ -143,9 +145,9 @@ def _masked(raw: bytes) -> tuple[bytes, dict[str, str]]:
 
     def mask(match: re.Match[bytes]) -> bytes:
         address = match.group(0)
-        if address.isascii() and b"xn--" not in address.lower():
-            return address  # flufl.bounce reads it (not an A-label: it skips hyphenated
-            # domains)
+        if address.isascii() and b"-" not in address.rpartition(b"@")[2]:
+            return address  # flufl.bounce reads it (it skips a domain with a hyphen, so
+            # A-labels and my-host.org alike stand in as placeholders)
         try:
             text = address.decode("utf-8")
         except UnicodeDecodeError:
