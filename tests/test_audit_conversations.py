@@ -1,0 +1,241 @@
+"""Audit: whole conversations on the real servers, checked for every person who takes part.
+
+Each conversation is driven the way people write: replies on top of a quote with a signature,
+an Outlook header block, Spanish, a forward. After each step the test looks at the mails that
+arrived at the SMTP test server, recipient by recipient (the reporter, each member, the chair,
+a stranger, the admin): which mails they got, and that nothing they must not see is in them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from harness import ADMIN, mail, mailproc, show
+from servers import RecordedMail
+from test_committee_flow import TRUSTED, Committee
+from test_reporter_heard import _committee
+
+ALICE, BASHIR, CHEN = "alice@example.org", "bashir@example.org", "chen@example.org"
+MEMBERS = (ALICE, BASHIR, CHEN)
+SAM = "sam.rivera@example.net"
+MALLORY = "mallory@example.com"
+
+REPORT = ("Hi,\n\nI want to report harassment at the Lyon meetup on Saturday. Paul Novak made "
+          "sexual comments about me in front of everyone and followed me to the bar.\n\n"
+          "Reported person: Paul Novak (paul.novak@example.com)\n\n"
+          "Thanks,\nSam Rivera\nsam.rivera@example.net\n")
+
+
+class Audit:
+    """The mails that arrived since a mark, per recipient."""
+
+    def __init__(self, c: Committee) -> None:
+        self.c = c
+        self.mark = 0
+
+    def new(self) -> list[RecordedMail]:
+        """Every mail that arrived since the last call (and moves the mark)."""
+        got = self.c.smtp.messages[self.mark:]
+        self.mark += len(got)
+        return got
+
+    @staticmethod
+    def text(m: RecordedMail) -> str:
+        """Everything a recipient can read: headers, decoded text parts, attachment names."""
+        msg = m.message
+        parts = [str(msg["Subject"]), str(msg["From"]), str(msg["To"])]
+        for part in msg.walk():
+            if part.get_content_maintype() == "text":
+                parts.append(str(part.get_content()))
+            if part.get_filename():
+                parts.append(str(part.get_filename()))
+        return "\n".join(parts) + "\n" + m.data.decode("utf-8", "replace")
+
+
+def who_got(mails: list[RecordedMail]) -> Counter[str]:
+    return Counter(r for m in mails for r in m.rcpt_tos)
+
+
+def to(mails: list[RecordedMail], address: str) -> list[RecordedMail]:
+    return [m for m in mails if address in m.rcpt_tos]
+
+
+def subjects(mails: list[RecordedMail], address: str) -> list[str]:
+    return sorted(str(m.message["Subject"]) for m in to(mails, address))
+
+
+def none_contains(mails: list[RecordedMail], *secrets: str) -> None:
+    for m in mails:
+        text = Audit.text(m).lower()
+        for secret in secrets:
+            assert secret.lower() not in text, (secret, m.rcpt_tos, Audit.text(m)[:3000])
+
+
+def reply(sender: str, about: EmailMessage, body: str, *, name: str = "",
+          trusted: bool = False) -> bytes:
+    raw = mail(sender, f"Re: {about['Subject']}", body, name=name,
+               in_reply_to=str(about["Message-ID"]).strip("<>"))
+    return (TRUSTED.encode() if trusted else b"") + raw
+
+
+def quoted(msg: EmailMessage, c: Committee) -> str:
+    return "\n".join("> " + line for line in c.body(msg).splitlines())
+
+
+def dump(mails: list[RecordedMail]) -> str:
+    return "\n".join(f"{m.rcpt_tos} {m.message['Subject']}" for m in mails)
+
+
+def _debug(mails: list[RecordedMail]) -> Any:
+    print(dump(mails))
+
+
+def _reported_and_answered(c: Committee, a: Audit) -> dict[str, EmailMessage]:
+    """Sam reports; Alice and Bashir #clear (on top of the quote, signed); Chen #conflict
+    (Outlook style). Returns each member's notice and the acknowledgement."""
+    c.dovecot.append(mail(SAM, "Harassment at the Lyon meetup", REPORT, name="Sam Rivera"))
+    assert c.run()[0][:2] == ["report", "COC-2026-0001"]
+    first = a.new()
+    assert who_got(first) == Counter({SAM: 1, ALICE: 1, BASHIR: 1, CHEN: 1})
+    notice = {m: c.last_to(m, "New report") for m in MEMBERS}
+    for member in MEMBERS:  # enough to judge a conflict, nothing of the report
+        none_contains(to(first, member), "sexual comments", SAM, "Sam Rivera")
+    c.dovecot.append(reply(ALICE, notice[ALICE], "#clear\n\nAlice\n-- \nAlice Moreno, CoC chair"
+                           f"\n\nOn Sun, 22 Nov 2026 at 10:00, conduct@example.org wrote:\n"
+                           f"{quoted(notice[ALICE], c)}\n", trusted=True))
+    c.dovecot.append(reply(BASHIR, notice[BASHIR], "#clear\n\nSent from my phone",
+                           trusted=True))
+    outlook = ("#conflict\n\nI know him from work.\n\n________________________________\n"
+               "From: Test Community CoC committee <conduct@example.org>\n"
+               "Sent: Sunday, November 22, 2026 10:00 AM\nTo: Chen Wei <chen@example.org>\n"
+               f"Subject: {notice[CHEN]['Subject']}\n\n{c.body(notice[CHEN])}\n")
+    c.dovecot.append(reply(CHEN, notice[CHEN], outlook, trusted=True))
+    assert [r[0] for r in c.run()] == ["command"] * 3
+    record = show(c.config, "COC-2026-0001")
+    assert record["cleared"] == [ALICE, BASHIR] and record["conflicts"] == [CHEN]
+    return notice
+
+
+def test_anonymous_by_one_word_reply_and_a_stranger_in_the_notice_thread(
+        dovecot, smtp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Conversation 1. Sam reports; Alice and Bashir clear, Chen declares a conflict; Sam
+    answers the acknowledgement "ANONYMOUS" the way a mail client writes it (signature, quote).
+
+    Judgement calls: the word counts when it is all Sam wrote *now* (the quote and signature
+    are not what she wrote); she gets exactly one confirmation (the receipt saying the case is
+    anonymous, not a receipt and a second notice); the cleared members are told once. After
+    that, her name (also her first name alone, as people sign) and address appear in no
+    member's mail: relays of her later messages, #show, the updates, the digest. A stranger who
+    replies into the notice thread (the notice was forwarded to him) opens a new report, linked,
+    and hears nothing of case 1; Chen, conflicted on case 1, is not told that the new report is
+    linked to it. The admin gets nothing: nothing failed."""
+    c = _committee(dovecot, smtp_server, tmp_path)
+    a = Audit(c)
+    notice = _reported_and_answered(c, a)
+    answered = a.new()
+    assert who_got(answered) == Counter({ALICE: 2, BASHIR: 2, CHEN: 1})
+    (transcript,) = to(answered, CHEN)
+    assert str(transcript.message["Subject"]).endswith("your commands")
+    for member in (ALICE, BASHIR):  # the full report names Sam: before anonymity, rightly
+        (full,) = [m for m in to(answered, member) if "full report" in str(m.message["Subject"])]
+        assert SAM in Audit.text(full) and "sexual comments" in Audit.text(full)
+    none_contains(to(answered, CHEN), "sexual comments", SAM, "Sam Rivera")
+
+    ack = c.last_to(SAM, "COC-2026-0001")
+    c.dovecot.append(reply(SAM, ack, "ANONYMOUS\n\n-- \nSam Rivera\n\nOn Sun, 22 Nov 2026 at "
+                           f"10:00, conduct@example.org wrote:\n{quoted(ack, c)}\n",
+                           name="Sam Rivera"))
+    assert [r[:2] for r in c.run()] == [["followup", "COC-2026-0001"]]
+    made = a.new()
+    record = show(c.config, "COC-2026-0001")
+    assert record["reporter"]["anonymous"] and record["reporter"]["email"] is None
+    (confirmation,) = to(made, SAM)  # exactly one
+    assert "is now anonymous" in Audit.text(confirmation)
+    assert sorted(m.rcpt_tos for m in made if "asked for anonymity" in Audit.text(m)) == [
+        (ALICE,), (BASHIR,)]
+    assert who_got(made) == Counter({SAM: 1, ALICE: 2, BASHIR: 2})  # the update, the relay
+    assert to(made, CHEN) == [] and to(made, ADMIN) == []
+    member_mail = [m for m in made if SAM not in m.rcpt_tos]
+    none_contains(member_mail, SAM, "Sam Rivera")
+
+    # Bashir forwarded his notice to a friend; the friend answers into the thread.
+    fwd = notice[BASHIR]
+    c.dovecot.append(mail(MALLORY, f"Re: Fwd: {fwd['Subject']}",
+                          "Paul is a good guy, please drop this. MALLORY-TEXT\n\nMal\n\n"
+                          "On Sun, 22 Nov 2026, Bashir Rahimi <bashir@example.org> wrote:\n"
+                          "> FYI, see below.\n>\n> A new report has reached the Test Community "
+                          "CoC committee.\n",
+                          name="Mallory", in_reply_to=str(fwd["Message-ID"]).strip("<>")))
+    assert [r[:2] for r in c.run()] == [["report", "COC-2026-0002"]]
+    stranger = a.new()
+    assert show(c.config, "COC-2026-0002")["links"] == ["COC-2026-0001"]
+    assert show(c.config, "COC-2026-0001")["followups"][-1]["text"].startswith("ANONYMOUS")
+    (mallory_ack,) = to(stranger, MALLORY)
+    assert "COC-2026-0002" in str(mallory_ack.message["Subject"])
+    # Her own subject is echoed back to her; nothing else of case 1.
+    none_contains([mallory_ack], "sexual comments", "Lyon", SAM, "[anonymous]", "Paul Novak")
+    assert "COC-2026-0001" not in c.body(mallory_ack.message).replace(
+        f"Re: Fwd: {fwd['Subject']}", "")
+    assert who_got(stranger) == Counter({MALLORY: 1, ALICE: 2, BASHIR: 2, CHEN: 1})
+    for member in (ALICE, BASHIR):
+        told = [m for m in to(stranger, member) if "COC-2026-0001" in str(m.message["Subject"])]
+        assert len(told) == 1 and "COC-2026-0002" in Audit.text(told[0])
+        none_contains(told, "MALLORY-TEXT")
+    (chen_notice,) = to(stranger, CHEN)
+    assert "COC-2026-0002" in str(chen_notice.message["Subject"])
+    none_contains([chen_notice], "COC-2026-0001", "MALLORY-TEXT", SAM)
+    none_contains(stranger, SAM, "Sam Rivera")
+
+    # Sam writes again from her own address, replying to her acknowledgement, and signs.
+    c.dovecot.append(reply(SAM, ack, "He messaged me again last night asking who I told.\n\n"
+                           "Sam\n\nOn Sun, 22 Nov 2026 at 10:00, Test Community CoC committee "
+                           f"<conduct@example.org> wrote:\n{quoted(ack, c)}\n",
+                           name="Sam Rivera"))
+    assert [r[:2] for r in c.run()] == [["followup", "COC-2026-0001"]]
+    again = a.new()
+    assert who_got(again) == Counter({SAM: 1, ALICE: 1, BASHIR: 1})
+    for member in (ALICE, BASHIR):
+        (relay,) = to(again, member)
+        assert "He messaged me again last night" in Audit.text(relay)
+    none_contains([m for m in again if SAM not in m.rcpt_tos], SAM, "Sam Rivera", "\nSam\n")
+
+    # #show, a discussion, a motion, the votes, the close: nobody's mail names Sam.
+    full = c.last_to(ALICE, "full report")
+    c.dovecot.append(reply(ALICE, full, "#show\n#lead me\nWe should talk to Paul.\n\nAlice",
+                           trusted=True))
+    c.run()
+    c.dovecot.append(reply(ALICE, full, "#propose violation=yes consequences=warning A warning.",
+                           trusted=True))
+    c.run()
+    c.dovecot.append(reply(ALICE, full, "#vote yes", trusted=True))
+    c.dovecot.append(reply(BASHIR, full, "#vote yes", trusted=True))
+    c.dovecot.append(reply(CHEN, notice[CHEN], "#show", trusted=True))  # refused
+    c.run()
+    c.dovecot.append(reply(ALICE, full, "#outcome We spoke with the person.", trusted=True))
+    c.run()
+    work = a.new()
+    shown = [m for m in to(work, ALICE) if "full report" in str(m.message["Subject"])]
+    assert len(shown) == 1 and "He messaged me again" in Audit.text(shown[0])
+    assert "anonymous" in Audit.text(shown[0])
+    assert to(work, SAM) == [] and to(work, MALLORY) == [] and to(work, ADMIN) == []
+    chen_work = to(work, CHEN)
+    assert len(chen_work) == 1 and "Nothing was done" in Audit.text(chen_work[0])
+    none_contains(chen_work, "sexual comments", "He messaged me", "A warning", "talk to Paul")
+    none_contains(work, SAM, "Sam Rivera", "\nSam\n")
+
+    # The next morning's digest and reminders.
+    from harness import write_config
+    from test_reporter_heard import imap_mailbox, smtp_outgoing
+    write_config(tmp_path, mailbox=imap_mailbox(dovecot), outgoing=smtp_outgoing(smtp_server),
+                 auth={"trusted_authserv_ids": ["mx.example.org"]},
+                 deadlines={"digest": True, "digest_time": "00:00"})
+    from test_retention import _at
+    assert mailproc(c.config, "--now", _at(2), "run", "--once").code == 0
+    morning = a.new()
+    assert to(morning, SAM) == [] and to(morning, MALLORY) == []
+    none_contains(morning, SAM, "Sam Rivera", "\nSam\n")
+    none_contains(to(morning, CHEN), "COC-2026-0001", record["code_name"])
+    assert any("COC-2026-0001" in Audit.text(m) for m in to(morning, ALICE))
