@@ -239,3 +239,68 @@ def test_anonymous_by_one_word_reply_and_a_stranger_in_the_notice_thread(
     none_contains(morning, SAM, "Sam Rivera", "\nSam\n")
     none_contains(to(morning, CHEN), "COC-2026-0001", record["code_name"])
     assert any("COC-2026-0001" in Audit.text(m) for m in to(morning, ALICE))
+
+
+def test_a_member_makes_a_case_anonymous_after_a_follow_up(
+        dovecot, smtp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Conversation 2. Sam follows up (her name in the relay: it was not anonymous then), then
+    Bashir replies `#anonymous` to that relay.
+
+    Judgement calls, as a privacy officer would expect: mail already delivered is history, but
+    everything produced afterwards treats the case as if it had come anonymously. #show, the
+    record that `mailproc show` prints and `mailproc export`'s archive (which may go to a
+    lawyer or to another team) hold neither her name, her first name, nor her address; the raw
+    messages she sent still carry them in their headers, so the export leaves them out and
+    says why. Sam gets one mail telling her, and #reply has nowhere to go afterwards."""
+    import zipfile
+
+    c = _committee(dovecot, smtp_server, tmp_path)
+    a = Audit(c)
+    notice = _reported_and_answered(c, a)
+    a.new()
+    ack = c.last_to(SAM, "COC-2026-0001")
+    c.dovecot.append(reply(SAM, ack, "Also: he sent me a DM on Sunday. I can forward it.\n\n"
+                           "Best,\nSam\n\n> Thank you for writing to us.", name="Sam Rivera"))
+    c.run()
+    history = a.new()
+    assert who_got(history) == Counter({SAM: 1, ALICE: 1, BASHIR: 1})
+    relay = c.last_to(BASHIR, "the reporter wrote again")
+    assert "he sent me a DM" in c.body(relay)
+
+    c.dovecot.append(reply(BASHIR, relay, "I think she'd want this.\n#anonymous\n\nBashir\n\n"
+                           f"On Sun, 22 Nov 2026, conduct@example.org wrote:\n"
+                           f"{quoted(relay, c)}", trusted=True))
+    c.run()
+    made = a.new()
+    (told,) = to(made, SAM)
+    assert "is now anonymous" in Audit.text(told)
+    none_contains([told], "Bashir", "Alice", "Chen", "I think she'd want")
+    assert to(made, CHEN) == [] and to(made, ADMIN) == []
+    none_contains([m for m in made if SAM not in m.rcpt_tos], SAM, "Sam Rivera", "\nSam\n")
+
+    c.dovecot.append(reply(ALICE, c.last_to(ALICE, "full report"),
+                           "#show\n#reply Could you forward the DM?", trusted=True))
+    c.run()
+    after = a.new()
+    assert to(after, SAM) == [] and to(after, CHEN) == []
+    (full,) = [m for m in to(after, ALICE) if "full report" in str(m.message["Subject"])]
+    assert "he sent me a DM" in Audit.text(full) and "sexual comments" in Audit.text(full)
+    transcript = [m for m in to(after, ALICE) if "your commands" in str(m.message["Subject"])]
+    assert any("anonymous" in Audit.text(m) for m in transcript)
+    none_contains(after, SAM, "Sam Rivera", "\nSam\n")
+
+    printed = mailproc(c.config, "show", "COC-2026-0001", "--json")
+    assert printed.code == 0 and "he sent me a DM" in printed.out
+    for secret in (SAM, "Sam Rivera", "\\nSam\\n", "Sam,"):
+        assert secret not in printed.out, secret
+    out = tmp_path / "export.zip"
+    exported = mailproc(c.config, "export", "COC-2026-0001", "--out", str(out))
+    assert exported.code == 0, exported.err
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+        for name in names:
+            data = z.read(name).decode("utf-8", "replace")
+            for secret in (SAM, "Sam Rivera", "\nSam\n"):
+                assert secret not in data, (name, secret)
+        assert "he sent me a DM" in z.read("case.json").decode()
+        assert "made anonymous" in z.read("README.txt").decode()
