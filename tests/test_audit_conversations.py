@@ -304,3 +304,66 @@ def test_a_member_makes_a_case_anonymous_after_a_follow_up(
                 assert secret not in data, (name, secret)
         assert "he sent me a DM" in z.read("case.json").decode()
         assert "made anonymous" in z.read("README.txt").decode()
+
+
+SOPHIE = "sophie.martin@example.fr"
+DATA = Path(__file__).parent / "data" / "names"
+
+
+def test_a_correction_of_a_name_found_automatically_reaches_only_who_has_not_answered(
+        dovecot, smtp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Conversation 3. Sophie's French report names Pierre Dubois only in its text (found
+    automatically). Chen knows him and declares a conflict before reading; Alice clears and
+    corrects the name with `#reported Pierre Dupont`; Bashir has not answered yet.
+
+    Judgement calls: the correction goes to Bashir only (Alice made it; Chen is out of the
+    case, and a corrected name is case content); Chen's conflict stands even though the name
+    he reacted to was wrong (a member who declared is never drawn back in by mail: the chair
+    can ask him). Sophie hears nothing of the committee's bookkeeping."""
+    c = _committee(dovecot, smtp_server, tmp_path)
+    a = Audit(c)
+    dovecot.append((DATA / "fr_lyon.eml").read_bytes())
+    assert c.run()[0][:2] == ["report", "COC-2026-0001"]
+    first = a.new()
+    assert who_got(first) == Counter({SOPHIE: 1, ALICE: 1, BASHIR: 1, CHEN: 1})
+    for member in MEMBERS:
+        assert "Pierre Dubois  (found automatically)" in Audit.text(to(first, member)[0])
+    none_contains([m for m in first if SOPHIE not in m.rcpt_tos], "remarques sexistes",
+                  SOPHIE, "Sophie")
+    notice = {m: c.last_to(m, "New report") for m in MEMBERS}
+    c.dovecot.append(reply(CHEN, notice[CHEN], "#conflict\n\nChen\nSent from my iPhone",
+                           trusted=True))
+    c.dovecot.append(reply(ALICE, notice[ALICE], "#clear", trusted=True))
+    c.run()
+    answered = a.new()
+    assert who_got(answered) == Counter({ALICE: 2, CHEN: 1})
+    none_contains(to(answered, CHEN), "remarques sexistes", "Camille", SOPHIE)
+
+    full = c.last_to(ALICE, "full report")
+    c.dovecot.append(reply(ALICE, full, "Sophie's name for him is wrong in the notice, it is "
+                           "Dupont (I checked the meetup page).\n#reported Pierre Dupont\n\n"
+                           f"Alice\n\nOn Sun, 22 Nov 2026, conduct@example.org wrote:\n"
+                           f"{quoted(full, c)}", trusted=True))
+    c.run()
+    corrected = a.new()
+    assert show(c.config, "COC-2026-0001")["reported"] == [
+        {"name": "Pierre Dupont", "handle": None, "email": None, "automatic": False}]
+    assert to(corrected, CHEN) == [] and to(corrected, SOPHIE) == []
+    assert to(corrected, ADMIN) == []
+    (to_bashir,) = to(corrected, BASHIR)
+    assert "Pierre Dupont" in Audit.text(to_bashir) and "#conflict" in Audit.text(to_bashir)
+    none_contains([to_bashir], "remarques sexistes", SOPHIE, "Camille", "meetup page")
+    assert all("Pierre Dupont" in Audit.text(m) for m in to(corrected, ALICE))
+    # Bashir clears on the corrected name and reads; Chen's conflict stands.
+    c.dovecot.append(reply(BASHIR, to_bashir.message, "#clear", trusted=True))
+    c.dovecot.append(reply(CHEN, notice[CHEN], "Oh, Dupont, not Dubois? Then #clear\n#clear",
+                           trusted=True))
+    c.run()
+    last = a.new()
+    record = show(c.config, "COC-2026-0001")
+    assert record["conflicts"] == [CHEN] and CHEN not in record["cleared"]
+    assert any("full report" in str(m.message["Subject"]) for m in to(last, BASHIR))
+    chen_last = to(last, CHEN)
+    assert len(chen_last) == 1 and "Nothing was done" in Audit.text(chen_last[0])
+    none_contains(chen_last, "remarques sexistes", "Camille", SOPHIE, "Pierre Dupont")
+    assert to(last, SOPHIE) == []
