@@ -367,3 +367,76 @@ def test_a_correction_of_a_name_found_automatically_reaches_only_who_has_not_ans
     assert len(chen_last) == 1 and "Nothing was done" in Audit.text(chen_last[0])
     none_contains(chen_last, "remarques sexistes", "Camille", SOPHIE, "Pierre Dupont")
     assert to(last, SOPHIE) == []
+
+
+def test_a_reporter_address_refused_for_good(
+        dovecot, smtp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Conversation 4. Sam's address is refused with 550 from the start (her acknowledgement is
+    given up before anyone cleared); Kim's is refused only after the committee wrote to her.
+
+    Judgement calls: the members who clear after the give-up learn it from the full report
+    itself (otherwise nobody would ever tell them: nobody was cleared when it happened); the
+    members cleared at the time are told once; the conflicted member learns nothing; a later
+    #reply is refused with the reason and nothing is queued; the chair is told as a cleared
+    member, the admin not at all (a reporter's address is not the admin's business, only a
+    member's is). Three tries, then never again."""
+    smtp_server.reject_recipient(SAM)
+    c = _committee(dovecot, smtp_server, tmp_path)
+    a = Audit(c)
+    c.dovecot.append(mail(SAM, "Harassment at the Lyon meetup", REPORT, name="Sam Rivera"))
+    codes = [mailproc(c.config, "run", "--once").code for _ in range(4)]
+    assert codes[-1] == 0, codes  # given up: nothing waits, nothing retried forever
+    first = a.new()
+    assert who_got(first) == Counter({ALICE: 1, BASHIR: 1, CHEN: 1})  # the notices
+    assert SAM in show(c.config, "COC-2026-0001")["unreachable"]
+    notice = {m: c.last_to(m, "New report") for m in MEMBERS}
+    c.dovecot.append(reply(ALICE, notice[ALICE], "#clear", trusted=True))
+    c.dovecot.append(reply(BASHIR, notice[BASHIR], "#clear", trusted=True))
+    c.dovecot.append(reply(CHEN, notice[CHEN], "#conflict", trusted=True))
+    c.run()
+    answered = a.new()
+    assert who_got(answered) == Counter({ALICE: 2, BASHIR: 2, CHEN: 1})
+    for member in (ALICE, BASHIR):
+        (full,) = [m for m in to(answered, member) if "full report" in str(m.message["Subject"])]
+        assert "CANNOT BE REACHED" in Audit.text(full)
+    none_contains(to(answered, CHEN), "sexual comments", SAM, "refused", "reached")
+    full = c.last_to(ALICE, "full report")
+    c.dovecot.append(reply(ALICE, full, "#reply Could you tell us more?", trusted=True))
+    codes = [mailproc(c.config, "run", "--once").code for _ in range(4)]
+    assert codes[-1] == 0, codes
+    (transcript,) = a.new()  # tried three times, given up; nobody told a second time
+    assert transcript.rcpt_tos == (ALICE,)
+    assert "will probably not reach them" in " ".join(Audit.text(transcript).split())
+    diary = mailproc(c.config, "diary", "COC-2026-0001").out
+    assert diary.count("was refused for good") == 2  # the acknowledgement, the #reply
+
+    # Kim's case: her address works at first, and is refused for good after the #reply.
+    kim = "kim@example.net"
+    c.dovecot.append(mail(kim, "Report", "Dan Brook shouted at me in the hallway.\n\nReported "
+                          "person: Dan Brook\n\nKim", name="Kim Lee"))
+    c.run()
+    notice = {m: c.last_to(m, "New report") for m in MEMBERS}
+    c.dovecot.append(reply(ALICE, notice[ALICE], "#clear", trusted=True))
+    c.dovecot.append(reply(BASHIR, notice[BASHIR], "#clear", trusted=True))
+    c.dovecot.append(reply(CHEN, notice[CHEN], "#conflict", trusted=True))
+    c.run()
+    assert who_got(a.new()) == Counter({kim: 1, ALICE: 3, BASHIR: 3, CHEN: 2})
+    smtp_server.reject_recipient(kim)
+    full = c.last_to(ALICE, "full report")
+    c.dovecot.append(reply(ALICE, full, "#reply When did it happen?", trusted=True))
+    codes = [mailproc(c.config, "run", "--once").code for _ in range(4)]
+    assert codes[-1] == 0, codes
+    given_up = a.new()
+    assert kim in show(c.config, "COC-2026-0002")["unreachable"]
+    assert who_got(given_up) == Counter({ALICE: 2, BASHIR: 1})  # transcript; told once each
+    for member in (ALICE, BASHIR):
+        told = [m for m in to(given_up, member) if "cannot be" in Audit.text(m)]
+        assert len(told) == 1 and "COC-2026-0002" in str(told[0].message["Subject"])
+    c.dovecot.append(reply(BASHIR, full, "#reply Are you safe?", trusted=True))
+    assert [mailproc(c.config, "run", "--once").code for _ in range(4)][-1] == 0
+    (refused,) = a.new()  # Bashir's transcript; Alice is not told again
+    assert refused.rcpt_tos == (BASHIR,)
+    assert "will probably not reach them" in " ".join(Audit.text(refused).split())
+    assert mailproc(c.config, "run", "--once").code == 0 and a.new() == []  # never again
+    queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
+    assert kim not in queue and SAM not in queue
