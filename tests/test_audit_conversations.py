@@ -440,3 +440,41 @@ def test_a_reporter_address_refused_for_good(
     assert mailproc(c.config, "run", "--once").code == 0 and a.new() == []  # never again
     queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
     assert kim not in queue and SAM not in queue
+
+
+def test_a_removed_member_who_replies_to_an_old_notice(
+        dovecot, smtp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Conversation 5. Bashir cleared and read case 1, then left the committee (`mailproc
+    members remove`). He replies to his old full report: `#show`, a remark, `#reply` to Sam.
+
+    Judgement calls: nothing he writes acts on the case or reaches anyone (not the members as
+    discussion, not Sam); he gets nothing carrying case content: no full report, no relay of
+    Sam's later follow-up, no notice of a new report. The chair and admin need no mail for
+    it (the roster change was their own)."""
+    c = _committee(dovecot, smtp_server, tmp_path)
+    a = Audit(c)
+    _reported_and_answered(c, a)
+    a.new()
+    old = c.last_to(BASHIR, "full report")
+    removed = mailproc(c.config, "members", "remove", BASHIR)
+    assert removed.code == 0, removed.err
+    c.dovecot.append(reply(BASHIR, old, "#show\nI still think he should be banned. BASHIR-TEXT"
+                           "\n#reply Sam, please call me. BASHIR-REPLY\n\nBashir\n\n"
+                           f"On Sun, 22 Nov 2026, conduct@example.org wrote:\n{quoted(old, c)}",
+                           trusted=True))
+    ack = c.last_to(SAM, "COC-2026-0001")
+    c.dovecot.append(reply(SAM, ack, "He wrote to me again today.", name="Sam Rivera"))
+    c.dovecot.append(mail("rita@example.net", "Another report", "Dan Brook insulted me in the "
+                          "chat.\n\nReported person: Dan Brook"))
+    lines = c.run()
+    assert [r[3] for r in lines if r[0] == "command"] == ["refused:removed-member"]
+    after = a.new()
+    assert to(after, BASHIR) == []
+    none_contains(after, "BASHIR-TEXT", "BASHIR-REPLY")
+    assert who_got(after) == Counter({SAM: 1, ALICE: 2, "rita@example.net": 1, CHEN: 1})
+    record = show(c.config, "COC-2026-0001")
+    assert record["status"] == "new" and record["owners"] == {"lead": None, "secondary": None}
+    assert all("BASHIR" not in f["text"] for f in record["followups"])
+    diary = mailproc(c.config, "diary", "COC-2026-0001").out
+    assert "mail from a removed committee member; nothing done" in diary
+    assert "BASHIR" not in diary
