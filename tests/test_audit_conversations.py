@@ -8,15 +8,16 @@ a stranger, the admin): which mails they got, and that nothing they must not see
 
 from __future__ import annotations
 
+import zipfile
 from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
-from harness import ADMIN, mail, mailproc, show
+from harness import ADMIN, imap_mailbox, mail, mailproc, show, smtp_outgoing, write_config
 from servers import RecordedMail
 from test_committee_flow import TRUSTED, Committee
 from test_reporter_heard import _committee
+from test_retention import _at
 
 ALICE, BASHIR, CHEN = "alice@example.org", "bashir@example.org", "chen@example.org"
 MEMBERS = (ALICE, BASHIR, CHEN)
@@ -83,14 +84,6 @@ def reply(sender: str, about: EmailMessage, body: str, *, name: str = "",
 
 def quoted(msg: EmailMessage, c: Committee) -> str:
     return "\n".join("> " + line for line in c.body(msg).splitlines())
-
-
-def dump(mails: list[RecordedMail]) -> str:
-    return "\n".join(f"{m.rcpt_tos} {m.message['Subject']}" for m in mails)
-
-
-def _debug(mails: list[RecordedMail]) -> Any:
-    print(dump(mails))
 
 
 def _reported_and_answered(c: Committee, a: Audit) -> dict[str, EmailMessage]:
@@ -227,12 +220,9 @@ def test_anonymous_by_one_word_reply_and_a_stranger_in_the_notice_thread(
     none_contains(work, SAM, "Sam Rivera", "\nSam\n")
 
     # The next morning's digest and reminders.
-    from harness import write_config
-    from test_reporter_heard import imap_mailbox, smtp_outgoing
     write_config(tmp_path, mailbox=imap_mailbox(dovecot), outgoing=smtp_outgoing(smtp_server),
                  auth={"trusted_authserv_ids": ["mx.example.org"]},
                  deadlines={"digest": True, "digest_time": "00:00"})
-    from test_retention import _at
     assert mailproc(c.config, "--now", _at(2), "run", "--once").code == 0
     morning = a.new()
     assert to(morning, SAM) == [] and to(morning, MALLORY) == []
@@ -252,11 +242,9 @@ def test_a_member_makes_a_case_anonymous_after_a_follow_up(
     lawyer or to another team) hold neither her name, her first name, nor her address; the raw
     messages she sent still carry them in their headers, so the export leaves them out and
     says why. Sam gets one mail telling her, and #reply has nowhere to go afterwards."""
-    import zipfile
-
     c = _committee(dovecot, smtp_server, tmp_path)
     a = Audit(c)
-    notice = _reported_and_answered(c, a)
+    _reported_and_answered(c, a)
     a.new()
     ack = c.last_to(SAM, "COC-2026-0001")
     c.dovecot.append(reply(SAM, ack, "Also: he sent me a DM on Sunday. I can forward it.\n\n"
@@ -441,6 +429,17 @@ def test_a_reporter_address_refused_for_good(
     queue = (tmp_path / "var" / "data" / "outbox.json").read_text()
     assert kim not in queue and SAM not in queue
 
+    # Sam, who never got our mail, writes from the same address asking for anonymity: her
+    # address leaves the record everywhere, the list of unreachable addresses too.
+    c.dovecot.append(mail(SAM, "Re: [COC-2026-0001] Harassment at the Lyon meetup",
+                          "Anonymous\n\nSam", name="Sam Rivera"))
+    assert [mailproc(c.config, "run", "--once").code for _ in range(4)][-1] == 0
+    printed = mailproc(c.config, "show", "COC-2026-0001", "--json").out
+    assert '"anonymous": true' in printed and SAM not in printed and "Sam Rivera" not in printed
+    told = a.new()
+    assert who_got(told) == Counter({ALICE: 2, BASHIR: 2})  # her receipt is refused, as ever
+    none_contains(told, SAM, "Sam Rivera", "\nSam\n")
+
 
 def test_a_removed_member_who_replies_to_an_old_notice(
         dovecot, smtp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -478,3 +477,72 @@ def test_a_removed_member_who_replies_to_an_old_notice(
     diary = mailproc(c.config, "diary", "COC-2026-0001").out
     assert "mail from a removed committee member; nothing done" in diary
     assert "BASHIR" not in diary
+
+
+def test_forget_and_purge_then_show_and_a_new_report_about_the_same_person(
+        dovecot, smtp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Conversation 6. Sam's case about Paul Novak is decided and closed; she follows up once
+    more (signed with her first name). She asks to be forgotten (`mailproc forget`), and later
+    the retention purge runs (raw mail deleted after 30 days). Then Rita reports Paul Novak.
+
+    Judgement calls: a member's #show of the closed case, and the full report of Rita's case
+    (which lists past cases about the same person), carry no trace of Sam: not her address,
+    her full name, nor her first name as she signed; what happened and the decision stay (the
+    committee needs the history of the reported person, not of the reporter). Chen, conflicted
+    on Sam's case, sees it in Rita's case only as "an earlier case with a conflict"."""
+    c = _committee(dovecot, smtp_server, tmp_path, retention={"raw_days": 30},
+                   consequences=str(Path(__file__).parent.parent / "rules" /
+                                    "consequences.yaml"))
+    a = Audit(c)
+    _reported_and_answered(c, a)
+    ack = c.last_to(SAM, "COC-2026-0001")
+    c.dovecot.append(reply(SAM, ack, "He apologised to me in person, for what it's worth.\n\n"
+                           "Sam\n\n> Thank you for writing to us.", name="Sam Rivera"))
+    c.run()
+    full = c.last_to(ALICE, "full report")
+    c.dovecot.append(reply(ALICE, full, "#propose violation=yes consequences=warning A warning.",
+                           trusted=True))
+    c.run()
+    c.dovecot.append(reply(ALICE, full, "#vote yes", trusted=True))
+    c.dovecot.append(reply(BASHIR, full, "#vote yes", trusted=True))
+    c.run()
+    c.dovecot.append(reply(ALICE, full, "#close Warning given", trusted=True))
+    c.run()
+    c.dovecot.append(reply(ALICE, full, f"#confirm {c.confirm_code(ALICE)}", trusted=True))
+    c.run()
+    assert show(c.config, "COC-2026-0001")["status"] == "closed"
+    a.new()
+
+    forgot = mailproc(c.config, "forget", SAM)
+    assert forgot.code == 0, forgot.err
+    assert SAM not in forgot.out
+    purged = mailproc(c.config, "--now", _at(31), "purge")
+    assert purged.code == 0, purged.err
+    assert a.new() == []  # neither command writes to anyone
+
+    record = mailproc(c.config, "show", "COC-2026-0001", "--json").out
+    for secret in (SAM, "Sam Rivera", "\\nSam\\n"):
+        assert secret not in record, secret
+    assert "He apologised to me" in record and "Paul Novak" in record
+
+    c.dovecot.append(reply(BASHIR, full, "#show", trusted=True))
+    c.dovecot.append(mail("rita@example.net", "Paul again", "Paul Novak "
+                          "(paul.novak@example.com) insulted me in the chat yesterday.\n\nRita",
+                          name="Rita Gomez"))
+    c.run()
+    shown = a.new()
+    (again,) = [m for m in to(shown, BASHIR) if "full report" in str(m.message["Subject"])]
+    assert "He apologised to me" in Audit.text(again)
+    none_contains(shown, SAM, "Sam Rivera", "\nSam\n")
+    notice2 = {m: c.last_to(m, "COC-2026-0002") for m in MEMBERS}
+    for member in MEMBERS:
+        c.dovecot.append(reply(member, notice2[member], "#clear", trusted=True))
+    c.run()
+    second = a.new()
+    rita_full = {m: [x for x in to(second, m) if "full report" in str(x.message["Subject"])]
+                 for m in MEMBERS}
+    assert "COC-2026-0001" in Audit.text(rita_full[ALICE][0])
+    assert "COC-2026-0001" not in Audit.text(rita_full[CHEN][0])
+    assert "an earlier case on which you declared a conflict" in Audit.text(rita_full[CHEN][0])
+    none_contains(second, SAM, "Sam Rivera", "\nSam\n")
+    assert to(second, SAM) == [] and to(second, ADMIN) == []

@@ -54,6 +54,9 @@ def make_anonymous(d: Decision, case: Case, ctx: Context, actor: str) -> bool:
         case.incident.description = scrub_reporter(case.incident.description, sender)
         for note in case.followups:
             scrub_followup(note, sender)
+    if sender.email:  # nor in the list of addresses our mail could not reach
+        case.unreachable = [a for a in case.unreachable
+                            if a.casefold() != sender.email.casefold()]
     case.reporter = Reporter(anonymous=True, on_behalf_of=case.reporter.on_behalf_of)
     case.reporter_utc_offset = None
     case.events[MADE_ANONYMOUS] = ctx.now

@@ -39,6 +39,11 @@ def bounced(d: Decision, case: Case, failed: set[str], ctx: Context,
     members = {normalise_email(m.email): m for m in ctx.config.roster}
     for address in sorted(addresses):
         known = address in updated.unreachable  # then whoever must know was told already
+        if updated.reporter.anonymous and address not in members:
+            # An anonymous reporter's address (a receipt to it) is not written back to the case.
+            d.diary.append(DiaryEntry(case_id=case.id, at=ctx.now, kind="bounce",
+                                      detail=f"mail to the anonymous reporter {how}"))
+            continue
         if not known:
             updated.unreachable.append(address)
         who = "the reporter" if address == reporter else \

@@ -61,7 +61,7 @@ def followup(inbound: Inbound, case: Case, facts: FollowupFacts, ctx: Context) -
         if msg.message_id not in updated.message_ids:
             updated.message_ids.append(msg.message_id)
     # The word is read in what the reporter wrote now: a real reply quotes our mail and signs.
-    request = one_word_request(new_text(msg.text).new)
+    request = one_word_request(_unsigned(new_text(msg.text).new, msg.from_))
     reasons = (*facts.urgent_reasons, *(["reporter-asked"] if request == "urgent" else []))
     if request == "escrow":
         _hold(d, updated, ctx)
@@ -88,6 +88,16 @@ def followup(inbound: Inbound, case: Case, facts: FollowupFacts, ctx: Context) -
             _urgent_notice(d, updated, ctx)
     _receipt(d, updated, inbound, consent, ctx, request)
     return d
+
+
+def _unsigned(text: str, sender: Address | None) -> str:
+    """`text` without a last line that is only (part of) the sender's name: "Anonymous\n\nSam"."""
+    lines = text.rstrip().splitlines()
+    name = {w.casefold() for w in (sender.name if sender else "").split()}
+    last = {w.strip(",.-–— ").casefold() for w in lines[-1].split()} - {""} if lines else set()
+    if len(lines) > 1 and last and last <= name:
+        return "\n".join(lines[:-1])
+    return text
 
 
 def _hold(d: Decision, case: Case, ctx: Context) -> None:
