@@ -12,13 +12,33 @@ headers, so `#original` refuses such a case (`MADE_ANONYMOUS`).
 
 from __future__ import annotations
 
+import re
+
 from mailproc.cases.workflow import Context, Decision, outgoing_mail, thread_root
 from mailproc.mail.compose import MailSpec
-from mailproc.mail.scrub import scrub_text
+from mailproc.mail.scrub import PLACEHOLDER, scrub_text
 from mailproc.model.parsed import Address
-from mailproc.model.records import Case, DiaryEntry, Reporter
+from mailproc.model.records import Case, DiaryEntry, Followup, Reporter
 
 MADE_ANONYMOUS = "made-anonymous"
+
+
+def scrub_reporter(text: str, sender: Address) -> str:
+    """`scrub_text`, and each word of the sender's name alone too: people sign with their first
+    name, and quote our mails that greet them by name."""
+    text = scrub_text(text, sender)
+    for word in sender.name.split():
+        if len(word) >= 3:
+            text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", PLACEHOLDER, text,
+                          flags=re.IGNORECASE)
+    return text
+
+
+def scrub_followup(note: Followup, sender: Address) -> None:
+    """A follow-up to an anonymous case without its writer's name and address (in place)."""
+    note.text = scrub_reporter(note.text, sender)
+    if note.translated_text is not None:
+        note.translated_text = scrub_reporter(note.translated_text, sender)
 
 
 def make_anonymous(d: Decision, case: Case, ctx: Context, actor: str) -> bool:
@@ -27,15 +47,16 @@ def make_anonymous(d: Decision, case: Case, ctx: Context, actor: str) -> bool:
         return False
     sender = Address(case.reporter.name or "", case.reporter.email or "")
     if sender.email or sender.name:
-        case.original_text = scrub_text(case.original_text, sender)
-        case.subject = scrub_text(case.subject, sender)
+        case.original_text = scrub_reporter(case.original_text, sender)
+        case.subject = scrub_reporter(case.subject, sender)
         if case.translated_text is not None:
-            case.translated_text = scrub_text(case.translated_text, sender)
-        case.incident.description = scrub_text(case.incident.description, sender)
+            case.translated_text = scrub_reporter(case.translated_text, sender)
+        case.incident.description = scrub_reporter(case.incident.description, sender)
         for note in case.followups:
-            note.text = scrub_text(note.text, sender)
-            if note.translated_text is not None:
-                note.translated_text = scrub_text(note.translated_text, sender)
+            scrub_followup(note, sender)
+    if sender.email:  # nor in the list of addresses our mail could not reach
+        case.unreachable = [a for a in case.unreachable
+                            if a.casefold() != sender.email.casefold()]
     case.reporter = Reporter(anonymous=True, on_behalf_of=case.reporter.on_behalf_of)
     case.reporter_utc_offset = None
     case.events[MADE_ANONYMOUS] = ctx.now

@@ -4,7 +4,8 @@ A delivery failure names the mail it is about (our Message-ID is in its returned
 usually, the address that failed. When the address is the case's reporter, the cleared members
 learn that the reporter cannot be reached (and a later `#reply` says so); when it is a member's
 address, the chair and the admin learn it (the member misses notices). The case's diary records
-it, and `show` lists the address under `unreachable`. The failure itself stays dropped.
+it, and `show` lists the address under `unreachable`. The failure itself stays dropped. Each
+failure is in the diary; people are told only the first time an address fails.
 """
 
 from __future__ import annotations
@@ -37,12 +38,20 @@ def bounced(d: Decision, case: Case, failed: set[str], ctx: Context,
     reporter = normalise_email(case.reporter.email) if case.reporter.email else None
     members = {normalise_email(m.email): m for m in ctx.config.roster}
     for address in sorted(addresses):
-        if address not in updated.unreachable:
+        known = address in updated.unreachable  # then whoever must know was told already
+        if updated.reporter.anonymous and address not in members:
+            # An anonymous reporter's address (a receipt to it) is not written back to the case.
+            d.diary.append(DiaryEntry(case_id=case.id, at=ctx.now, kind="bounce",
+                                      detail=f"mail to the anonymous reporter {how}"))
+            continue
+        if not known:
             updated.unreachable.append(address)
         who = "the reporter" if address == reporter else \
             "a committee member" if address in members else "a recipient"
         d.diary.append(DiaryEntry(case_id=case.id, at=ctx.now, kind="bounce",
                                   detail=f"mail to {who} {how}"))
+        if known:
+            continue
         if address == reporter:
             tell_cleared(d, updated, ctx, [
                 f"Our mail to the reporter {how}: the reporter cannot be "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mailproc.cases.anonymity import make_anonymous
+from mailproc.cases.anonymity import make_anonymous, scrub_followup
 from mailproc.cases.intake import tell_cleared
 from mailproc.cases.workflow import (
     Context,
@@ -25,6 +25,7 @@ from mailproc.cases.workflow import (
     thread_root,
 )
 from mailproc.mail.compose import MailSpec
+from mailproc.mail.replytext import new_text
 from mailproc.model.parsed import Address, CaseStatus, Folder, Outcome, Translation, normalise_email
 from mailproc.model.records import Case, DiaryEntry, Followup
 from mailproc.reading.consent import ONE_WORD, consent_of
@@ -59,7 +60,8 @@ def followup(inbound: Inbound, case: Case, facts: FollowupFacts, ctx: Context) -
         d.message_index[msg.message_id] = case.id
         if msg.message_id not in updated.message_ids:
             updated.message_ids.append(msg.message_id)
-    request = one_word_request(msg.text)
+    # The word is read in what the reporter wrote now: a real reply quotes our mail and signs.
+    request = one_word_request(_unsigned(new_text(msg.text).new, msg.from_))
     reasons = (*facts.urgent_reasons, *(["reporter-asked"] if request == "urgent" else []))
     if request == "escrow":
         _hold(d, updated, ctx)
@@ -67,6 +69,8 @@ def followup(inbound: Inbound, case: Case, facts: FollowupFacts, ctx: Context) -
         tell_cleared(d, updated, ctx, [
             "The reporter asked for anonymity: their name and address were removed from this "
             "case. Mail from now on shows neither."])
+    if updated.reporter.anonymous and msg.from_ is not None:
+        scrub_followup(note, msg.from_)  # her signature, our greeting she quoted
     newly_urgent = bool(reasons) and not updated.triage.urgent
     if newly_urgent:
         updated.triage.urgent, updated.triage.priority = True, "P1"
@@ -84,6 +88,16 @@ def followup(inbound: Inbound, case: Case, facts: FollowupFacts, ctx: Context) -
             _urgent_notice(d, updated, ctx)
     _receipt(d, updated, inbound, consent, ctx, request)
     return d
+
+
+def _unsigned(text: str, sender: Address | None) -> str:
+    """`text` without a last line that is only (part of) the sender's name: "Anonymous\n\nSam"."""
+    lines = text.rstrip().splitlines()
+    name = {w.casefold() for w in (sender.name if sender else "").split()}
+    last = {w.strip(",.-–— ").casefold() for w in lines[-1].split()} - {""} if lines else set()
+    if len(lines) > 1 and last and last <= name:
+        return "\n".join(lines[:-1])
+    return text
 
 
 def _hold(d: Decision, case: Case, ctx: Context) -> None:

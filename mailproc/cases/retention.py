@@ -220,12 +220,31 @@ def erased_case(case: Case, address: str, pattern: re.Pattern[str]) -> Case:
     doc = _scrub(case.model_dump(mode="json"), pattern)
     out = Case.model_validate(doc)
     if (case.reporter.email or "").casefold() == key:
+        _erase_name_words(out, case.reporter.name or "")
         out.reporter = Reporter(name=ERASED, anonymous=case.reporter.anonymous)
         out.reporter_hash = None
     out.reported = [ReportedPerson(name=ERASED) if (p.email or "").casefold() == key
                     or _mentions(p, pattern) else p for p in out.reported]
     out.unreachable = [a for a in out.unreachable if a != ERASED]
     return out
+
+
+def _erase_name_words(case: Case, name: str) -> None:
+    """In the texts of the person's own report, each word of their name alone too (people
+    sign with their first name); other cases keep such words, which may be someone else's."""
+    words = [w for w in name.split() if len(w) >= 3 and w != ERASED]
+    if not words:
+        return
+    each = terms_pattern(words)
+    case.original_text = each.sub(ERASED, case.original_text)
+    case.subject = each.sub(ERASED, case.subject)
+    case.incident.description = each.sub(ERASED, case.incident.description)
+    if case.translated_text is not None:
+        case.translated_text = each.sub(ERASED, case.translated_text)
+    for note in case.followups:
+        note.text = each.sub(ERASED, note.text)
+        if note.translated_text is not None:
+            note.translated_text = each.sub(ERASED, note.translated_text)
 
 
 def _mentions(person: ReportedPerson, pattern: re.Pattern[str]) -> bool:

@@ -38,6 +38,13 @@ attachments/     the attachments still kept ({missing} listed in case.json are n
 {notes}"""
 
 
+# `cases.anonymity.MADE_ANONYMOUS`: the event of a case made anonymous after it arrived.
+_MADE_ANONYMOUS = "made-anonymous"
+_ANONYMOUS_NOTE = ("The case was made anonymous after it arrived: its raw messages, whose "
+                   "headers and text name the reporter, are left out; case.json holds the "
+                   "report and follow-ups without the reporter's name and address.")
+
+
 def case_raw_shas(store: Store, case: Case, diary: list[DiaryEntry]) -> list[str]:
     """Every raw message of a case: the report, follow-ups, members' mail about it, and the
     mail its diary names."""
@@ -62,7 +69,9 @@ def export_case(store: Store, case_id: str, at: datetime) -> bytes:
         z.writestr("diary.txt", "".join(
             f"{e.at.isoformat(timespec='seconds')}  {e.kind:<20} {e.actor:<24} {e.detail}\n"
             for e in diary))
-        for sha in case_raw_shas(store, case, diary):
+        if _MADE_ANONYMOUS in case.events:
+            notes.append(_ANONYMOUS_NOTE)
+        for sha in [] if _MADE_ANONYMOUS in case.events else case_raw_shas(store, case, diary):
             try:
                 z.writestr(f"raw/{sha}.eml", store.read_archive(sha))
             except FileNotFoundError:
