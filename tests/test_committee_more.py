@@ -21,10 +21,10 @@ TRUSTED = b"Authentication-Results: mx.example.org; dmarc=pass header.from=examp
 
 
 class Box:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, **extra: object) -> None:
         self.root = tmp_path
         self.config = write_config(tmp_path, mailbox={"maildir": str(tmp_path / "var" / "mail")},
-                                   auth={"trusted_authserv_ids": ["mx.example.org"]})
+                                   auth={"trusted_authserv_ids": ["mx.example.org"]}, **extra)
 
     def send(self, raw: bytes) -> None:
         deliver(self.root / "var" / "mail", raw)
@@ -132,6 +132,29 @@ def test_a_removed_member_is_cut_off_at_once(tmp_path: Path) -> None:
     assert len(box.sent("alice@example.org")) == before  # no further mail to her
     assert any("left the committee" in box.text(m) for m in box.sent("bashir@example.org",
                                                                        "update"))
+
+
+def test_a_member_removed_after_clearing_no_longer_blocks_a_consensus(tmp_path: Path) -> None:
+    """Consensus needs every cleared member's vote; one who has left the committee cannot
+    vote any more, so the remaining cleared members decide."""
+    box = Box(tmp_path, decisions={"rule": "consensus"})
+    box.send(mail("sam@example.net", "Report", "Harassment in the chat by @troll."))
+    box.run()
+    notices = {m: box.sent(f"{m}@example.org", "New report")[0]
+               for m in ("alice", "bashir", "chen")}
+    for member in ("alice", "bashir", "chen"):
+        box.member(member, "#clear", notices[member])
+    box.run()
+    box.member("alice", "#propose violation=yes consequences=warning A written warning.",
+               notices["alice"])
+    box.run()
+    assert mailproc(box.config, "members", "remove", "chen@example.org").code == 0
+    box.member("alice", "#vote yes", notices["alice"])
+    box.member("bashir", "#vote yes", notices["bashir"])
+    box.run()
+    record = show(box.config, "COC-2026-0001")
+    assert record["motions"][0]["status"] == "passed", record["motions"]
+    assert record["status"] == "decided"
 
 
 def test_intake_files_a_report_taken_in_person(tmp_path: Path) -> None:

@@ -290,7 +290,9 @@ def _propose(s: Session, args: str) -> str:
 def _vote(s: Session, args: str) -> str:
     case, rules = s.need_case(), s.ctx.config.decisions
     try:
-        motion, tally = vote(case, s.member, args, s.ctx.now, rules.rule, rules.quorum)
+        on_roster = {normalise_email(m.email) for m in s.ctx.config.roster}
+        motion, tally = vote(case, s.member, args, s.ctx.now, rules.rule, rules.quorum,
+                             [m for m in case.cleared if m in on_roster])
     except MotionError as exc:
         raise CommandError(str(exc)) from exc
     counted = f"yes {tally.yes}, no {tally.no}, abstain {tally.abstain} of {tally.electorate}"

@@ -56,8 +56,10 @@ def propose(case: Case, text: str, member: str, now: datetime, ladder: Ladder) -
 
 
 def vote(case: Case, member: str, choice: str, now: datetime, rule: str,
-         quorum: int) -> tuple[Motion, Tally]:
-    """Record a vote on the open motion; decides it when the rule allows."""
+         quorum: int, electorate: list[str] | None = None) -> tuple[Motion, Tally]:
+    """Record a vote on the open motion; decides it when the rule allows. `electorate`: the
+    cleared members who may vote now (default all cleared; a member removed from the
+    committee after clearing no longer counts, or consensus could never be reached)."""
     choice = choice.strip().lower()
     if choice not in VOTES:
         raise MotionError("usage: #vote yes|no|abstain")
@@ -65,7 +67,7 @@ def vote(case: Case, member: str, choice: str, now: datetime, rule: str,
     if motion is None:
         raise MotionError("there is no open motion on this case (#propose one)")
     motion.votes[member] = choice
-    tally = count(motion, case.cleared, rule, quorum)
+    tally = count(motion, case.cleared if electorate is None else electorate, rule, quorum)
     if tally.status != "open":
         motion.status = tally.status
         motion.decided_at = now
