@@ -220,6 +220,9 @@ FLAGS: list[tuple[str, str, dict[str, object]]] = [
     ("Please only act if someone else reports them.", "en", {"escrow": True}),
     ("Hold this unless others report him.", "en", {"escrow": True}),
     ("Don't act on this unless there are other reports.", "en", {"escrow": True}),
+    ("Please keep this in escrow.", "en", {"escrow": True}),
+    # A forwarded committee notice's label is not a request
+    ("Fwd:\n  Urgent:     no\n  Escrowed:   no\nHe did it to me too.", "en", {"escrow": False}),
     ("Solo actúen si alguien más lo denuncia.", "es", {"escrow": True}),
     ("N'agissez que si quelqu'un d'autre le signale.", "fr", {"escrow": True}),
     ("Bitte nur handeln, wenn jemand anderes ihn auch meldet.", "de", {"escrow": True}),

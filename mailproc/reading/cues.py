@@ -107,7 +107,7 @@ _REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
             r"\b(?:hold|keep|put)\s+(?:on\s*to\s+)?(?:this|it|my\s+report|this\s+report)\b"
             r"[^.!?\n]{0,20}?\b(?:unless|until|in\s+case)\b[^.!?\n]{0,15}?\b(?:other|others"
             r"|someone|somebody|anyone|anybody|another|more)\b",
-            r"\bescrow(?:ed)?\b",
+            r"\bescrow(?:ed)?\b(?!\s*:)",  # not a label ("Escrowed: no" in a forwarded notice)
         ),
         "es": (
             r"\b(?:s[óo]lo|solamente|[úu]nicamente)\s+(?:act[úu]en|act[úu]e|actuar|intervengan"
