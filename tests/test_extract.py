@@ -221,8 +221,6 @@ FLAGS: list[tuple[str, str, dict[str, object]]] = [
     ("Hold this unless others report him.", "en", {"escrow": True}),
     ("Don't act on this unless there are other reports.", "en", {"escrow": True}),
     ("Please keep this in escrow.", "en", {"escrow": True}),
-    # A forwarded committee notice's label is not a request
-    ("Fwd:\n  Urgent:     no\n  Escrowed:   no\nHe did it to me too.", "en", {"escrow": False}),
     ("Solo actúen si alguien más lo denuncia.", "es", {"escrow": True}),
     ("N'agissez que si quelqu'un d'autre le signale.", "fr", {"escrow": True}),
     ("Bitte nur handeln, wenn jemand anderes ihn auch meldet.", "de", {"escrow": True}),
@@ -566,3 +564,10 @@ def test_description_is_the_whole_text_without_quotes_and_signature() -> None:
 def test_pure_same_input_same_output() -> None:
     text = (DATA / "en_labelled.txt").read_text(encoding="utf-8")
     assert extract_report(text, None, "en") == extract_report(text, None, "en")
+
+
+def test_a_forwarded_notices_escrow_label_is_not_a_request() -> None:
+    fields = extract_report("Look:\n\n---------- Forwarded message ---------\n"
+                            "  Urgent:     no\n  Escrowed:   no\n\nHe did it to me too.\n",
+                            None, "en")
+    assert not fields.escrow and "escrow:en" not in fields.signals
