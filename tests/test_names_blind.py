@@ -66,7 +66,8 @@ def _same_word(a: str, b: str) -> bool:
     ("kowalskiego" / "kowalski", "дмитрия" / "дмитрий")."""
     if a == b:
         return True
-    common = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    pairs = zip(a, b, strict=False)
+    common = next((k for k, (x, y) in enumerate(pairs) if x != y), min(len(a), len(b)))
     shorter, longer = sorted((len(a), len(b)))
     return common >= max(3, shorter - 2) and longer - common <= 3
 
@@ -76,7 +77,7 @@ def same_person(expected: str, shown: str) -> bool:
     if _cjk(expected) or _cjk(shown):
         return "".join(expected.split()) == "".join(shown.split())
     want, have = _tokens(expected), [t for t in _tokens(shown) if t not in _TITLES]
-    return len(want) == len(have) and all(_same_word(w, h) for w, h in zip(want, have))
+    return len(want) == len(have) and all(_same_word(w, h) for w, h in zip(want, have, strict=True))
 
 
 def shares_a_name(person: str, shown: str) -> bool:
