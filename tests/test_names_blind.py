@@ -23,15 +23,19 @@ from pathlib import Path
 import pytest
 
 from mailproc.mail.parse import parse_message
+from mailproc.reading.roles import reported_names
 from mailproc.service.prepare import report_fields
 
 DATA = Path(__file__).parent / "data" / "names_blind"
 EXPECTED: dict[str, dict[str, list[str]]] = json.loads(
     (DATA / "expected.json").read_text(encoding="utf-8"))
 LANGS = ("en", "es", "fr", "de", "pt", "it", "nl", "pl", "ru", "ja", "zh")
-# Measured after the changes of branch `names2` (see README); before them: 22 of 38 found,
-# 5 writers or witnesses shown, 5 names invented where nobody is named.
-FOUND_AT_LEAST = 0
+# Measured after the changes of branch `names2` (see README): 36 of 38 found, 0 writers or
+# witnesses shown, 0 names invented; before them: 22 of 38 found, 5 writers or witnesses shown,
+# 5 names invented where nobody is named. Still missed: a first name given in brackets after a
+# nickname (fr) and a report forwarded as an attached message, whose text is not read (nl).
+FOUND_AT_LEAST = 36
+OTHER_WRONG_AT_MOST = 1  # 小刚, the nickname of the reported 刘刚, shown beside him
 # Titles the finder may keep in front of a name without it being another person.
 _TITLES = frozenset("mr mrs ms dr prof herr frau m mme pan pani sr sra".split())
 
@@ -129,7 +133,8 @@ def _table(t: Tally) -> str:
                 f"  {len(t.invented):>8}  {len(t.others):>11}")
     rows += [f"missed {p!r} in {f} (shown: {list(s)})" for f, p, s in t.missed]
     rows += [f"LEAK {s!r} in {f}" for f, s in t.leaks]
-    rows += [f"invented {s!r} in {f}" for f, s in t.invented + t.others]
+    rows += [f"invented {s!r} in {f}" for f, s in t.invented]
+    rows += [f"other wrong name {s!r} in {f}" for f, s in t.others]
     return "\n".join(rows)
 
 
@@ -139,6 +144,8 @@ def test_blind_corpus_found_and_never_a_writer_or_witness_shown() -> None:
     assert set(t.wanted) == set(LANGS)
     assert t.leaks == []  # privacy: never the reporter, a forwarder or a witness
     assert sum(t.found.values()) >= FOUND_AT_LEAST
+    assert t.invented == []
+    assert len(t.others) <= OTHER_WRONG_AT_MOST
 
 
 @pytest.mark.parametrize("file", [f for f, s in sorted(EXPECTED.items()) if not s["reported"]])
@@ -156,3 +163,33 @@ def test_the_measure_itself_tells_names_apart() -> None:
     assert not same_person("田中太郎", "田中")
     assert shares_a_name("Ana Ruiz", "Ana") and shares_a_name("Игорь Попов", "Игоре Попове")
     assert not shares_a_name("Sarah Kim", "Declan O'Brien")
+
+
+# Sentences that are in no corpus, one per rule added for the blind corpus: the rules hold beyond
+# the files they were found on (lower case, co-presence, "my friend", forwarding, companies).
+HELD_OUT = [
+    ("en", "hi all. i went to the party last night. mark jones kept grabbing my arm and my friend"
+           " lisa brown saw it. i left early. thanks", ["Mark Jones"]),
+    ("en", "Hi,\nDuring the sprint, Omar Haddad insulted me in front of Nina Petrova and Leo Grant."
+           "\nRegards\nSam", ["Omar Haddad"]),
+    ("en", "Hello,\n\nAt the booth of Globex in Berlin a man shouted at me. My friend Kate Wells"
+           " was with me.\n\nBest,\nJo Park", []),
+    ("en", "Forwarding on behalf of Dana Cole, with her permission: Victor Hale groped her at the"
+           " bar.\nRay", ["Victor Hale"]),
+    ("de", "Hallo,\n\ngestern hat Thomas Becker mich vor allen beleidigt, während Jana Roth daneben"
+           " stand.\n\nGruß\nMia", ["Thomas Becker"]),
+    ("fr", "bonjour. je voulais signaler que le bénévole du vestiaire m'a insulté. merci. léa", []),
+    ("nl", "Hoi,\nTijdens de meetup in Utrecht heeft iemand van Philips mij uitgescholden.\nGroet,"
+           "\nBram", []),
+    ("es", "Hola:\n\nQuiero denunciar a Pedro Ruiz, que me insultó en la cena.\n\nAna",
+     ["Pedro Ruiz"]),
+    ("pl", "Dzień dobry,\nw Warszawie na konferencji prelegent mnie obraził.\nPozdrawiam\nEwa", []),
+    ("ru", "Привет. В Москве на митапе организатор кричал на меня. Спасибо. Лена", []),
+    ("zh", "在工作坊上，黄磊当着周杰的面对我大喊大叫。", ["黄磊"]),
+    ("ja", "懇親会で、田中太郎さんが佐藤花子さんの前で私に暴言を言いました。", ["田中太郎"]),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "want"), HELD_OUT)
+def test_the_rules_hold_on_sentences_of_no_corpus(lang: str, text: str, want: list[str]) -> None:
+    assert reported_names(text, None, lang, ()) == want
