@@ -5,7 +5,11 @@ particles allowed), minus the capitalised words of `names_cues.STOP`; a span ope
 counts only when a verb of the report follows it ("Thomas Keller hat mir…"). Its role comes from
 its surroundings: the writer introduces herself or signs; a witness "saw it" or follows
 "witness:"; a reported person is followed in the same clause by what was done to the writer
-("… m'a", "… touched me") or follows "by / par / von / por / door / przez / от …". Japanese and
+("… m'a", "… touched me") or follows "by / par / von / por / door / przez / от …". Beyond these,
+`names_context`: who was there ("in front of X", "my friend X") is a witness, whose mail is
+forwarded a writer, "his name is X" reported, "Hotel X" nobody; a name joined by "and" to a
+reported one is reported; a witness once is never reported. Lower-case names in lower-case
+mails come from `names_lower`. Japanese and
 Chinese go through `reading.names_cjk`. Pure: no I/O (the CJK libraries load their own data).
 """
 
@@ -15,10 +19,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mailproc.reading import names_context as ctx
 from mailproc.reading import names_cues as cues
+from mailproc.reading.names_lower import lower_names
 
 REPORTED, WRITER, WITNESS, OTHER = "reported", "writer", "witness", "other"
-_RANK = {WRITER: 3, REPORTED: 2, WITNESS: 1, OTHER: 0}
+# A person named once as a witness stays one: showing a witness as reported is a leak.
+_RANK = {WRITER: 3, WITNESS: 2, REPORTED: 1, OTHER: 0}
 NAME_LANGS = ("en", "es", "fr", "de", "pt", "it", "nl", "pl", "ru")
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -32,6 +39,21 @@ _PLACE_BEFORE = re.compile(
 # Languages that drop the subject pronoun start sentences with verbs ("Wysyła mi…", "Mi ha…"):
 # a lone capitalised word opening a sentence is no name there.
 _PRO_DROP = frozenset({"es", "it", "pt", "pl", "ru"})
+# A lone word right after these is a place ("in Madrid", "w Krakowie", "в Москве").
+_IN_PLACE = re.compile(r"(?<!\w)(?:in|at|à|en|im|w|we|в|во|nel|nella|op|aus|em)\s+$",
+                       re.IGNORECASE)
+# German: a capitalised word after an article or a possessive is a noun ("sein Kumpel", "am Knie").
+_DE_NOUN_BEFORE = re.compile(
+    r"(?<!\w)(?:der|die|das|dem|den|des|ein|eine|einen|einem|einer|am|im|beim|zum|zur|vom"
+    r"|(?:mein|dein|sein|ihr|unser|euer)(?:e|en|em|er|es)?)\s+$", re.IGNORECASE)
+# A name joined to another by "and": both did it ("Luca Ferrari e Davide Romano hanno…").
+_AND = re.compile(
+    r"^\s*(?:and|y|e|et|und|i|и|oraz|&)\s+(?:(?:his|her|their|sein|seine|ihr|su|sus|son|sa"
+    r"|il\s+suo|la\s+sua|o\s+seu|a\s+sua|zijn|haar|jego|его|её)\s+[^\W\d_]+\s+)?$",
+    re.IGNORECASE)
+# German puts the subject after the verb: "Auf dem Fest haben Stefan Wagner … bedrängt".
+_DE_AUX_BEFORE = re.compile(r"(?<!\w)(?:hat|haben|hatte|hatten)\s+$", re.IGNORECASE)
+_AND_NL = re.compile(r"^\s*en\s+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -69,7 +91,7 @@ def _spans(text: str, lang: str) -> list[_Span]:
     spans: list[_Span] = []
     i = 0
     while i < len(words):
-        if not _nameish(words[i].group(), lang):
+        if not _nameish(words[i].group(), lang) or _not_a_name_here(text, words[i], lang):
             i += 1
             continue
         run, j = [words[i]], i + 1
@@ -78,9 +100,12 @@ def _spans(text: str, lang: str) -> list[_Span]:
             word = words[j].group()
             if gap not in (" ", "\u00a0"):
                 break
-            particle = word in cues.PARTICLES and j + 1 < len(words) and \
-                _nameish(words[j + 1].group(), lang)
-            if not (particle or _nameish(word, lang)):
+            tail = _particles_then_name(text, words, j, lang)
+            if tail:
+                run += words[j:j + tail]
+                j += tail
+                continue
+            if not _nameish(word, lang):
                 break
             run.append(words[j])
             j += 1
@@ -91,16 +116,47 @@ def _spans(text: str, lang: str) -> list[_Span]:
     return spans
 
 
+def _particles_then_name(text: str, words: list[re.Match[str]], j: int, lang: str) -> int:
+    """How many words from `j` are one or two particles and a name ("van der Berg"), else 0."""
+    k = j
+    while k < len(words) and k - j < 2 and words[k].group() in cues.PARTICLES:
+        if text[words[k].end():words[k].end() + 1] not in (" ", "\u00a0"):
+            return 0
+        k += 1
+    if k == j or k >= len(words) or not _nameish(words[k].group(), lang):
+        return 0
+    return k - j + 1
+
+
+def _not_a_name_here(text: str, word: re.Match[str], lang: str) -> bool:
+    """A capitalised word that its place shows is no name: a domain ("Booking.com"), a German
+    noun after its article, a place or company after its noun ("Hotel Adlon")."""
+    if re.match(r"\.[a-z]{2,}\b", text[word.end():word.end() + 8]):
+        return True
+    before = text[max(0, word.start() - 30):word.start()]
+    if lang == "de" and _DE_NOUN_BEFORE.search(before):
+        return True
+    return bool(ctx.VENUE_BEFORE.search(before))
+
+
 def _role(text: str, span: _Span, prev_end: int, next_start: int, lang: str) -> str | None:
     """The role of one span from what surrounds it; None: not a name after all."""
     before = text[max(prev_end, span.start - 60):span.start]
     after = text[span.end:min(next_start, span.end + 70)]
     opening = bool(_SENTENCE_START.search(text[max(0, span.start - 6):span.start])) or \
         span.start == 0
-    if cues.SELF_BEFORE.search(before):
+    if cues.SELF_BEFORE.search(before) or ctx.SOURCE_BEFORE.search(before):
         return WRITER
-    if cues.WITNESS_BEFORE.search(before):
+    if cues.WITNESS_BEFORE.search(before) or ctx.PRESENT_BEFORE.search(before):
         return WITNESS
+    if ctx.NAMED_BEFORE.search(before):
+        return REPORTED
+    if lang == "de" and len(span.words) > 1 and _DE_AUX_BEFORE.search(before) and \
+            cues.REPORT_FAR[lang].match(text[span.end:span.end + 120]):
+        return REPORTED
+    if len(span.words) == 1 and _IN_PLACE.search(before) and not (lang == "nl"
+                                                                  and before.endswith("en ")):
+        return None
     report = cues.REPORT_AFTER[lang].match(after)
     witness = cues.WITNESS_AFTER[lang].match(after)
     if witness and (report is None or witness.start("cue") <= report.start("cue")):
@@ -137,22 +193,48 @@ def _signature_start(text: str) -> int:
 def mentions(text: str, lang: str, writers: Iterable[str] = ()) -> list[Mention]:
     """Every name in `text` (alphabetic scripts) with its role, in order of first mention."""
     lang = lang if lang in cues.REPORT_AFTER else "en"
+    own = _writer_words([*writers, *ctx.forwarded_writers(text)])
+    text = ctx.blank_headers(text)
     spans = _spans(text, lang)
     signed = _signature_start(text)
-    own = _writer_words(writers)
-    found: list[Mention] = []
+    roles: list[str | None] = []
     for k, span in enumerate(spans):
         prev_end = spans[k - 1].end if k else 0
         next_start = spans[k + 1].start if k + 1 < len(spans) else len(text)
         if span.start >= signed or _is_writer(span.name, own):
-            found.append(Mention(span.name, WRITER))
+            roles.append(WRITER)
             continue
         role = _role(text, span, prev_end, next_start, lang)
         if role is None and lang != "en":
             role = _role(text, span, prev_end, next_start, "en")  # mixed-language mail
-        if role is not None:
-            found.append(Mention(span.name, role))
+        roles.append(role)
+    _together(text, spans, roles, lang)
+    found = [Mention(span.name, role) for span, role in zip(spans, roles, strict=True)
+             if role is not None]
+    taken = [(s.start, s.end) for s in spans]
+    for start, end, name in lower_names(text, lang):
+        clash = any(a < end and start < b for a, b in taken)
+        if not clash and start < signed and not _is_writer(name, own):
+            found.append(Mention(name, REPORTED))
     return found
+
+
+def _together(text: str, spans: list[_Span], roles: list[str | None], lang: str) -> None:
+    """Names joined by "and" did it together: one reported makes the other reported (never a
+    writer or a witness)."""
+    named = {w for span, role in zip(spans, roles, strict=True) if role == REPORTED
+             for w in (span.name, *span.words)}
+    for k in range(len(spans) - 1):
+        gap = text[spans[k].end:spans[k + 1].start]
+        if not (_AND.match(gap) or (lang == "nl" and _AND_NL.match(gap))):
+            continue
+        pair = roles[k], roles[k + 1]
+        if not all(r in (REPORTED, OTHER, None) for r in pair):
+            continue
+        if any(roles[i] == REPORTED or (roles[i] == OTHER and named & {spans[i].name,
+                                                                        *spans[i].words})
+               for i in (k, k + 1)):
+            roles[k] = roles[k + 1] = REPORTED
 
 
 def _writer_words(writers: Iterable[str]) -> frozenset[str]:

@@ -22,14 +22,15 @@ _JA_HONORIFIC = ("さん", "氏", "様", "くん", "君", "ちゃん", "先生",
 _JA_SELF_BEFORE = re.compile(r"(?:私は|わたしは|私の名前は|僕は|名前は)\s*$")
 _JA_SELF_AFTER = re.compile(r"^\s*(?:と申します|といいます|です。|と言います)")
 _JA_WITNESS = re.compile(
-    r"^[^。！？、\n]{0,12}?(?:見て|見た|目撃|証人|見ていま|見ていた|一緒にいた)")
+    r"^(?:の(?:目の)?前で|[^。！？、\n]{0,12}?(?:見て|見た|目撃|証人|見ていま|見ていた|一緒にいた))")
 _JA_WITNESS_BEFORE = re.compile(r"(?:目撃者|証人)[はがも：:\s]*$")
 _JA_REPORT = re.compile(
     r"^[^。！？\n]{0,40}?(?:され|られ|触|嫌がらせ|ハラスメント|セクハラ|脅|つきまと|暴言|侮辱"
     r"|怒鳴|送って|送られ|言われ|晒|私に|私を|私の)")
 _ZH_SELF_BEFORE = re.compile(r"(?:我叫|我是|我的名字是|本人|我名叫)\s*$")
 _ZH_WITNESS = re.compile(r"^[^。！？，,\n]{0,8}?(?:看到|看见|目击|作证|在场|也看|证人)")
-_ZH_WITNESS_BEFORE = re.compile(r"(?:证人|目击者)[是有：:\s]*$")
+# "当着周杰的面" (in front of 周杰): there, not the one who did it.
+_ZH_WITNESS_BEFORE = re.compile(r"(?:(?:证人|目击者)[是有：:\s]*|当着|在场的)$")
 _ZH_REPORT_BEFORE = re.compile(r"(?:被|遭到|受到|来自)\s*$")
 _ZH_REPORT = re.compile(
     r"^[^。！？\n]{0,30}?(?:骚扰|对我|给我|跟踪|威胁|辱骂|摸|侮辱|纠缠|发了|发给我|说我|骂|推|打了"

@@ -28,6 +28,11 @@ code conduct coc committee team report reports reporting incident harassment mee
 event workshop talk keynote session sprint hackathon party dinner lunch venue hotel bar room hall
 slack discord github gitlab matrix irc telegram whatsapp signal mastodon twitter zoom jitsi
 email e-mail mail dm dms pr issue issues python rust java linux pycon europython fosdem
+half several many most few both each either neither another other others such
+subject from to cc date sent sujet objet asunto assunto oggetto onderwerp betreff temat тема
+fecha datum дата enviado envoyé gesendet verzonden wysłano отправлено forwarded message
+centro center centre zentrum company empresa firma société società sociedade bedrijf gmbh inc
+ltd corp llc que qui che dat że что svp stp pls plz thx btw idk lol omg tbh imo pfv pfvr
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december
 yo él ella ellos ellas nosotros usted hola buenos buenas gracias saludos ayer hoy anoche
@@ -79,10 +84,12 @@ pozdrawiam konferencji konferencja spotkanie
 STOP = frozenset(w.strip(",") for w in _STOP_WORDS.split())
 
 # German capitalises every noun: a capitalised word with one of these endings is a noun.
-NOUN_ENDING = re.compile(r"(?:ung|heit|keit|schaft|tion|tät|nis|chen|ment|ismus|ei)$", FLAGS)
+NOUN_ENDING = re.compile(r"(?:ung|heit|keit|schaft|tion|tät|nis|chen|ment|ismus|ei|innen)$",
+                         FLAGS)
 
 # Lower-case particles inside a name ("Ana de la Cruz", "Jan van der Berg").
-PARTICLES = frozenset("de da do dos das del della di van von der den la le du ten ter zu".split())
+PARTICLES = frozenset(
+    "de da do dos das del della di van von der den la le du ten ter zu los las".split())
 
 _ME = {
     "en": r"me|my|myself|us|our",
@@ -107,9 +114,9 @@ _VERBS = {
           r"|a\s+fait|fait|humili\w*|publi[ée]\w*",
     "de": r"hat|hatte|belästig\w*|beleidig\w*|angefasst|berührt\w*|verfolg\w*|bedroh\w*"
           r"|angeschrien|schrie|schickte|machte|beschimpf\w*|begrapsch\w*|fasste|packte"
-          r"|veröffentlicht\w*|demütig\w*",
+          r"|veröffentlicht\w*|demütig\w*|haben|hatten|bedräng\w*",
     "pt": r"assedi\w*|insult\w*|toc[ou]\w*|segui\w*|persegui\w*|amea[çc]\w*|grit\w*|fez|faz"
-          r"|envi\w*|agrediu|apalp\w*|humilh\w*|publicou",
+          r"|envi\w*|agrediu|apalp\w*|humilh\w*|publicou|mand\w*|ficou|fico|gritou",
     "it": r"molest\w*|insult\w*|toccat\w*|toccava|seguit\w*|seguiva|minacc\w*|urlat\w*|urlava"
           r"|fatto|faceva|mandat\w*|mandava|inviat\w*|palpeggi\w*|umili\w*|pubblicat\w*|ha",
     "nl": r"heeft|had|lastig|beledig\w*|aangeraakt|raakte|volgde|gevolgd|bedreig\w*|schreeuw\w*"
@@ -118,12 +125,22 @@ _VERBS = {
           r"|krzycza\w*|krzyczał\w*|zrobił\w*|wysyła\w*|wysłał\w*|molestow\w*|upokarza\w*"
           r"|opublikował\w*|zaczepiał\w*",
     "ru": r"преслед\w*|оскорб\w*|трога\w*|угрожа\w*|крича\w*|сделал\w*|присылал\w*|отправ\w*"
-          r"|домога\w*|пристава\w*|хвата\w*|писал\w*|унижа\w*|опубликовал\w*|облапал\w*",
+          r"|домога\w*|пристава\w*|хвата\w*|писал\w*|пиш\w*|унижа\w*|опубликовал\w*|облапал\w*"
+          r"|накричал\w*",
+}
+# The same, further away: the subject after a German auxiliary ("… haben Stefan Wagner und sein
+# Kumpel Markus Braun zwei Studentinnen … bedrängt").
+REPORT_FAR = {
+    lang: re.compile(rf"^(?:[^.!?;\n]{{0,90}}?)(?<!\w)(?P<cue>{_ME[lang]}|{_VERBS[lang]})(?!\w)",
+                     FLAGS)
+    for lang in _ME
 }
 # What follows a reported person in the same clause (a few words at most before it).
 REPORT_AFTER = {
     lang: re.compile(
-        rf"^(?:[^.!?;\n]{{0,45}}?)(?<!\w)(?P<cue>{_ME[lang]}|{_VERBS[lang]})(?!\w)", FLAGS)
+        # "se hizo", "si è fatto": a reflexive verb has no agent ("el meetup de Madrid que se hizo")
+        rf"^(?:[^.!?;\n]{{0,45}}?)(?<!\w)(?P<cue>{_ME[lang]}|(?<!se )(?<!si )(?:{_VERBS[lang]}))"
+        r"(?!\w)", FLAGS)
     for lang in _ME
 }
 _AGENTS = {
@@ -145,15 +162,23 @@ _WITNESS_WORDS = (
     r"|świadk\w*|świadek|свидетел\w*"
 )
 _SAW = {
-    "en": r"saw|seen|watched|noticed|heard|was\s+there|were\s+there|can\s+confirm",
-    "es": r"vio|vieron|lo\s+vio|presenci[óo]|estaba\s+all[íi]|puede\s+confirmar",
-    "fr": r"a\s+vu|l['’]a\s+vu|ont\s+vu|a\s+assist[ée]|[ée]tait\s+l[àa]|peut\s+confirmer",
-    "de": r"gesehen|sah|hat\s+es\s+gesehen|war\s+dabei|kann\s+(?:es\s+)?bestätigen",
-    "pt": r"viu|viram|presenciou|estava\s+l[áa]|pode\s+confirmar",
-    "it": r"ha\s+visto|l['’]ha\s+visto|hanno\s+visto|era\s+presente|può\s+confermare",
-    "nl": r"zag|heeft\s+(?:het\s+)?gezien|was\s+erbij|kan\s+bevestigen",
-    "pl": r"widział\w*|widziała|był\w*\s+świadk\w*|może\s+potwierdzić",
-    "ru": r"видел\w*|видела|был\w*\s+свидетел\w*|может\s+подтвердить",
+    "en": r"saw|seen|watched|noticed|heard|was\s+there|were\s+there|can\s+confirm"
+          r"|was\s+(?:standing|sitting)|(?:right\s+)?next\s+to\s+(?:me|us)|was\s+with\s+(?:me|us)",
+    "es": r"vio|vieron|lo\s+vio|presenci[óo]|estaba\s+all[íi]|puede\s+confirmar|escuch[óo]?"
+          r"|lo\s+escuch\w*|oy[óo]|lo\s+oy[óo]|estaba\s+con(?:migo|\s+nosotr[oa]s)",
+    "fr": r"a\s+vu|l['’]a\s+vu|ont\s+vu|a\s+assist[ée]|[ée]tait\s+l[àa]|peut\s+confirmer"
+          r"|a\s+(?:tout\s+)?entendu|[ée]tait\s+(?:à\s+côté|avec\s+moi|avec\s+nous|assise?)",
+    "de": r"gesehen|sah|hat\s+es\s+gesehen|war\s+dabei|kann\s+(?:es\s+|das\s+)?bestätigen"
+          r"|saß\s+daneben|stand\s+daneben|gehört|hörte",
+    "pt": r"viu|viram|presenciou|estava\s+l[áa]|pode\s+confirmar|ouviu|estava\s+comigo",
+    "it": r"ha\s+visto|l['’]ha\s+visto|hanno\s+visto|era\s+presente|può\s+confermare"
+          r"|ha\s+sentito|era\s+con\s+me",
+    "nl": r"zag|heeft\s+(?:het\s+)?gezien|was\s+erbij|kan\s+bevestigen|hoorde|stond\s+erbij"
+          r"|bij\s+was",
+    "pl": r"widział\w*|widziała|był\w*\s+świadk\w*|może\s+potwierdzić|słyszał\w*"
+          r"|był\w*\s+(?:obok|ze\s+mną)",
+    "ru": r"видел\w*|видела|был\w*\s+свидетел\w*|может\s+подтвердить|слышал\w*"
+          r"|был\w*\s+(?:рядом|со\s+мной)",
 }
 WITNESS_AFTER = {
     lang: re.compile(rf"^(?:[^.!?;\n]{{0,30}}?)(?<!\w)(?P<cue>{rx}|{_WITNESS_WORDS})(?!\w)", FLAGS)
