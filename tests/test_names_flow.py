@@ -9,6 +9,7 @@ out of every later mail. Danger in languages without a translator at hand is sti
 
 from __future__ import annotations
 
+from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -157,3 +158,32 @@ def test_danger_in_many_languages_is_urgent_and_a_denied_danger_is_not(
     assert urgent == [True, True, True, True, True, False]
     subjects = [str(m["Subject"]) for m in c.to("chen@example.org")]
     assert sum("URGENT" in s for s in subjects) == 5
+
+
+def _forwarded_as_attachment(sender: str, note: str, inner: bytes) -> bytes:
+    """"Forward as attachment" (Outlook, Thunderbird): a short note, the mail as message/rfc822."""
+    outer = EmailMessage(policy=default)
+    outer["From"], outer["To"], outer["Subject"] = sender, "conduct@example.org", "Fw: this"
+    outer["Message-ID"] = f"<fwd-{sender.split('@')[0]}@example.net>"
+    outer.set_content(note)
+    outer.add_attachment(message_from_bytes(inner, policy=default))
+    return outer.as_bytes()
+
+
+def test_a_threat_in_a_mail_forwarded_as_an_attachment_makes_the_report_urgent(
+        dovecot, smtp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    c = _committee(dovecot, smtp_server, tmp_path)
+    threat = mail("anon1234@example.com", "you",
+                  "I know where you live. I will find you at the next meetup and hurt you.")
+    harmless = mail("friend@example.com", "slides", "Here are the slides from the sprint.")
+    dovecot.append(_forwarded_as_attachment("lena@example.net", "I got this last night.",
+                                            threat))
+    dovecot.append(_forwarded_as_attachment("omar@example.net", "Is this a CoC issue?",
+                                            harmless))
+    assert [r[0] for r in c.run()] == ["report", "report"]
+    assert show(c.config, "COC-2026-0001")["triage"]["urgent"] is True
+    assert show(c.config, "COC-2026-0002")["triage"]["urgent"] is False
+    subjects = [str(m["Subject"]) for m in c.to("chen@example.org")]
+    assert sum("URGENT" in s for s in subjects) == 1
+    notice = c.body(c.last_to("chen@example.org", "URGENT"))
+    assert "I will find you" not in notice  # the notice says why, not what

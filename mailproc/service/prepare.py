@@ -15,7 +15,7 @@ else in the daemon: with a reader process, the daemon never loads them (its star
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,10 +86,40 @@ def detection_of(msg: ParsedMessage, settings: Settings) -> Detection:
 
 def report_fields(msg: ParsedMessage, translated: str | None, language: str,
                   conduct_address: str) -> ReportFields:
-    """The report fields of a message (our own address and the sender's are nobody reported)."""
-    return extract_fields(msg.text, translated, language,
-                          [conduct_address, msg.from_.email if msg.from_ else None],
-                          (msg.from_.name,) if msg.from_ and msg.from_.name else ())
+    """The report fields of a message (our own address and the sender's are nobody reported).
+
+    A mail forwarded as an attachment (message/rfc822: "I got this, see attached") is read for
+    danger too: a threat in it makes the report urgent. Only urgency: who wrote the attached
+    mail and who is named in it is for the committee to read, not to guess."""
+    fields = extract_fields(msg.text, translated, language,
+                            [conduct_address, msg.from_.email if msg.from_ else None],
+                            (msg.from_.name,) if msg.from_ and msg.from_.name else ())
+    reasons, signals = list(fields.urgent_reasons), list(fields.signals)
+    for text in _attached_texts(msg):
+        attached = extract_fields(text, None, language, [conduct_address])
+        reasons += [r for r in attached.urgent_reasons if r not in reasons]
+        signals += [f"attached:{s}" for s in attached.signals if s.startswith("urgent:")]
+    if len(reasons) == len(fields.urgent_reasons):
+        return fields
+    return replace(fields, urgent=True, urgent_reasons=tuple(reasons), signals=tuple(signals))
+
+
+ATTACHED_MAIL_READ = 3  # attached mails read for danger, at most (each under 1 MB)
+
+
+def _attached_texts(msg: ParsedMessage) -> list[str]:
+    from mailproc.mail.parse import UnparseableMessage, parse_message
+
+    texts = []
+    mails = [a for a in msg.attachments if a.content_type in ("message/rfc822", "message/global")
+             and a.size < 1 << 20]
+    for attachment in mails[:ATTACHED_MAIL_READ]:
+        try:
+            inner = parse_message(attachment.payload)
+        except UnparseableMessage:
+            continue
+        texts.append(f"{inner.subject}\n{inner.text}")
+    return texts
 
 
 def extract_fields(text: str, translated: str | None, language: str,
