@@ -27,11 +27,14 @@ EXPECTED: dict[str, str | None] = {
     "ooo-exchange2003-latvian.eml": "auto-reply-subject",
     # A Mailman 2.0 digest: no List-* header, only X-Mailman-Version; from the -request address.
     "list-mailman2-digest.eml": "mailing-list",
+    # Outlook accepting an invitation from the conduct address: an iCalendar METHOD:REPLY part.
+    "calendar-accepted-outlook.eml": "calendar-reply",
 }
 # Who sent each, as the acknowledgement would have been addressed.
 SENDERS = {
     "ooo-exchange2003-latvian.eml": "ilze.liepa@corp.example.lv",
     "list-mailman2-digest.eml": "volunteers-request@lists.example.net",
+    "calendar-accepted-outlook.eml": "ravi.menon@example.com",
 }
 
 
@@ -67,6 +70,32 @@ def test_mailman_post_with_only_x_beenthere_is_list_mail() -> None:
            b"Message-ID: <s.3@example.net>\n\nHello.\n")
     env, _ = envelope_of(raw)
     assert machine_reason(env, CONDUCT) == "mailing-list"
+
+
+_ICS = ("BEGIN:VCALENDAR\nMETHOD:{method}\nBEGIN:VEVENT\nSUMMARY:Call\nEND:VEVENT\n"
+        "END:VCALENDAR\n")
+
+
+@pytest.mark.parametrize(("head", "body", "reason"), [
+    # a whole-message calendar reply, the method only in the Content-Type parameter
+    ("Content-Type: text/calendar; charset=utf-8;\n method=\"REPLY\"\n", "x\n",
+     "calendar-reply"),
+    # a part without the parameter: the calendar's own METHOD line says it
+    ("Content-Type: multipart/mixed; boundary=b\n",
+     "--b\nContent-Type: text/plain\n\nDeclined.\n--b\nContent-Type: text/calendar\n\n"
+     + _ICS.format(method="REPLY") + "--b--\n", "calendar-reply"),
+    # an invitation is a person asking for a meeting: it is read
+    ("Content-Type: multipart/mixed; boundary=b\n",
+     "--b\nContent-Type: text/plain\n\nCan we talk?\n--b\nContent-Type: text/calendar; "
+     "method=REQUEST\n\n" + _ICS.format(method="REQUEST") + "--b--\n", None),
+    # a calendar pasted as text into a report is no calendar part
+    ("Content-Type: text/plain\n", _ICS.format(method="REPLY"), None),
+])
+def test_calendar_replies(head: str, body: str, reason: str | None) -> None:
+    raw = ("From: Ravi <ravi@example.net>\nSubject: Accepted: Call\nMessage-ID: <c.1@example.net>\n"
+           + head + "\n" + body).encode()
+    env, _ = envelope_of(raw)
+    assert machine_reason(env, CONDUCT) == reason
 
 
 def _sent(root: Path, purpose: str) -> list[EmailMessage]:

@@ -85,6 +85,12 @@ _AUTO_REPLY_SUBJECT = re.compile(
 _NOTES_AUTO = re.compile(r"auto\s*:.*\b(out of (the )?office|außer haus|abwesend|absente?"
                          r"|ausente|assente|afwezig)\b")
 _NOTES = re.compile(r"lotus notes|ibm notes|hcl notes|domino")
+# An iCalendar reply (RFC 6047 iMIP): a calendar answering an invitation ("Accepted: …"), as a
+# part's Content-Type parameter or the calendar's own METHOD line; invitations are read.
+_CALENDAR_REPLY = re.compile(
+    rb"^content-type:[ \t]*text/calendar\b(?:[^\r\n]|\r?\n[ \t])*?\bmethod[ \t]*=[ \t]*\"?reply\b"
+    rb"|^method:reply\r?$", re.IGNORECASE | re.MULTILINE)
+_CALENDAR_PART = re.compile(rb"text/calendar", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -217,6 +223,12 @@ def _vendor_auto_reply(env: Envelope) -> bool:
     return bool(notes) and env.subject.startswith("auto:")
 
 
+def _calendar_reply(env: Envelope) -> bool:
+    """Accepted, declined, tentative: sent by a calendar, whoever clicked."""
+    return _CALENDAR_PART.search(env.raw) is not None and \
+        _CALENDAR_REPLY.search(env.raw) is not None
+
+
 def _list(env: Envelope) -> bool:
     if env.get("List-Id") or env.get("List-Unsubscribe") or env.get("List-Post"):
         return True
@@ -264,6 +276,7 @@ MACHINE_RULES: dict[str, Callable[[Envelope], bool]] = {
     "empty-return-path": _empty_return_path,
     "auto-reply": _auto_reply,
     "vendor-auto-reply": _vendor_auto_reply,
+    "calendar-reply": _calendar_reply,
     "bulk": _bulk,
     "mailing-list": _list,
     "spam": _spam,
