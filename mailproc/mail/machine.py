@@ -12,6 +12,7 @@ Every rule has a name; the first that fires is the reason recorded in the seen l
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
@@ -37,7 +38,8 @@ _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|bounces?)([+\-.].*)?$")
 _CONTENT_TYPE = re.compile(r"[^\s/;]+/[^\s/;]+")
 _REPORT_TYPE = re.compile(r"""report-type\s*=\s*["']?\s*([\w.-]+)""")
 # Prefixes that automatic answers put before the original subject ("Out of Office: …"), in
-# en, fr, de, es, pt, it, nl; a subject that is nothing but the phrase counts as well.
+# en, fr, de, es, pt, it, nl, then the other languages Exchange and Outlook translate theirs
+# into; a subject that is nothing but the phrase counts as well. Matched without accents.
 AUTO_REPLY_SUBJECTS = (
     "out of office", "out of the office", "out of office reply", "out of office autoreply",
     "automatic reply", "automatic response", "auto reply", "auto-reply", "autoreply",
@@ -51,15 +53,44 @@ AUTO_REPLY_SUBJECTS = (
     "ausente do escritório",
     "risposta automatica", "fuori ufficio", "fuori sede",
     "automatisch antwoord", "buiten kantoor", "afwezigheidsbericht", "niet aanwezig",
+    # lv, lt, et, sv, da/no, fi, pl, cs, sk, hu, ro, hr/sr/bs, sl, tr, el, ru, uk, bg
+    "automātiskā atbilde", "ārpus biroja", "automatinis atsakymas", "automaatvastus",
+    "automatiskt svar", "frånvaromeddelande", "automatisk svar", "autosvar", "fraværsmelding",
+    "automaattinen vastaus", "automatyczna odpowiedź", "odpowiedź automatyczna", "poza biurem",
+    "automatická odpověď", "automatická odpoveď", "automatikus válasz", "házon kívül",
+    "răspuns automat", "automatski odgovor", "samodejni odgovor", "otomatik yanıt",
+    "otomatik cevap", "ofis dışında", "αυτόματη απάντηση", "автоматический ответ",
+    "автоматична відповідь", "автоматичен отговор",
+    # ja, zh, ko, he, ar, id/ms, vi
+    "自動応答", "自動返信", "不在", "自动回复", "自動回覆", "자동 회신", "자동 응답",
+    "תשובה אוטומטית", "رد تلقائي", "balasan otomatis", "balasan automatik",
+    "trả lời tự động",
 )
+
+
+def _plain(text: str) -> str:
+    """Without accents, and with full-width colons as colons (NFKD, combining marks dropped)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c))
+
+
+# The phrase may follow up to three words: Exchange 2003 put its own before "autoreply" in some
+# languages ("Ārpus biroja atrašanās automātiskā atbilde: …"). "Re: Out of office" never counts.
 _AUTO_REPLY_SUBJECT = re.compile(
-    "(" + "|".join(re.escape(s) for s in sorted(AUTO_REPLY_SUBJECTS, key=len, reverse=True))
+    r"(?:[^\s:]+\s+){0,3}("
+    + "|".join(re.escape(_plain(s)) for s in sorted(AUTO_REPLY_SUBJECTS, key=len, reverse=True))
     + r")\s*(:|$)")
 # Lotus/HCL Notes' out-of-office agent: "AUTO: Jan Roeder is out of the office (returning …)";
 # "Auto:" alone starts too many people's subjects to count.
 _NOTES_AUTO = re.compile(r"auto\s*:.*\b(out of (the )?office|außer haus|abwesend|absente?"
                          r"|ausente|assente|afwezig)\b")
 _NOTES = re.compile(r"lotus notes|ibm notes|hcl notes|domino")
+# An iCalendar reply (RFC 6047 iMIP): a calendar answering an invitation ("Accepted: …"), as a
+# part's Content-Type parameter or the calendar's own METHOD line; invitations are read.
+_CALENDAR_REPLY = re.compile(
+    rb"^content-type:[ \t]*text/calendar\b(?:[^\r\n]|\r?\n[ \t])*?\bmethod[ \t]*=[ \t]*\"?reply\b"
+    rb"|^method:reply\r?$", re.IGNORECASE | re.MULTILINE)
+_CALENDAR_PART = re.compile(rb"text/calendar", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -192,8 +223,18 @@ def _vendor_auto_reply(env: Envelope) -> bool:
     return bool(notes) and env.subject.startswith("auto:")
 
 
+def _calendar_reply(env: Envelope) -> bool:
+    """Accepted, declined, tentative: sent by a calendar, whoever clicked."""
+    return _CALENDAR_PART.search(env.raw) is not None and \
+        _CALENDAR_REPLY.search(env.raw) is not None
+
+
 def _list(env: Envelope) -> bool:
     if env.get("List-Id") or env.get("List-Unsubscribe") or env.get("List-Post"):
+        return True
+    # Mailman 2.0 wrote no List-* header on its digests and admin mail, only its version (and
+    # X-BeenThere on posts): their sender is the list's -request or -admin address.
+    if env.get("X-Mailman-Version") or env.get("X-BeenThere"):
         return True
     return "list" in _values(env, "Precedence")
 
@@ -222,7 +263,7 @@ def _bounce_subject(env: Envelope) -> bool:
 
 
 def _auto_reply_subject(env: Envelope) -> bool:
-    return (_AUTO_REPLY_SUBJECT.match(env.subject) is not None
+    return (_AUTO_REPLY_SUBJECT.match(_plain(env.subject)) is not None
             or _NOTES_AUTO.match(env.subject) is not None)
 
 
@@ -235,6 +276,7 @@ MACHINE_RULES: dict[str, Callable[[Envelope], bool]] = {
     "empty-return-path": _empty_return_path,
     "auto-reply": _auto_reply,
     "vendor-auto-reply": _vendor_auto_reply,
+    "calendar-reply": _calendar_reply,
     "bulk": _bulk,
     "mailing-list": _list,
     "spam": _spam,
