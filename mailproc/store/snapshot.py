@@ -208,15 +208,8 @@ def load(path: Path, logs: Mapping[str, Path]) -> Loaded | None:
         log.warning("store snapshot unreadable (%s): replaying the logs in full",
                     type(exc).__name__)
         return None
-    try:
-        with handle:
-            return decode(handle, logs)
-    except SnapshotUnusable as exc:
-        log.warning("store snapshot not used (%s): replaying the logs in full", exc)
-    except OSError as exc:
-        log.warning("store snapshot not used (%s reading a log): replaying the logs in full",
-                    type(exc).__name__)
-    return None
+    with handle:
+        return _decoded(handle, logs)
 
 
 def _load_sealed(path: Path, logs: Mapping[str, Path]) -> Loaded | None:
@@ -228,6 +221,11 @@ def _load_sealed(path: Path, logs: Mapping[str, Path]) -> Loaded | None:
         log.warning("store snapshot not used (%s): replaying the logs in full",
                     type(exc).__name__)
         return None
+    return _decoded(data, logs)
+
+
+def _decoded(data: bytes | Iterable[bytes], logs: Mapping[str, Path]) -> Loaded | None:
+    """`decode`, with a warning instead of an error when the snapshot cannot stand."""
     try:
         return decode(data, logs)
     except SnapshotUnusable as exc:
