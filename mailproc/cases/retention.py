@@ -18,10 +18,17 @@ from enum import StrEnum
 from mailproc.config.consequences import Ladder
 from mailproc.config.settings import RetentionConfig
 from mailproc.model.parsed import CaseStatus
-from mailproc.model.records import AttachmentRecord, Case, DiaryEntry, ReportedPerson, Reporter
+from mailproc.model.records import (
+    ERASED,
+    AttachmentRecord,
+    Case,
+    DiaryEntry,
+    ReportedPerson,
+    Reporter,
+    scrub_strings,
+)
 
 EXPUNGED = "expunged"
-ERASED = "[erased]"
 RAW_DONE = "retention-raw-deleted"  # case.events keys: what retention already did
 EXPUNGE_DONE = "retention-expunged"
 KEEP_KINDS = frozenset({"retention", "erasure", "quarantine-release"})
@@ -217,7 +224,7 @@ def erased_case(case: Case, address: str, pattern: re.Pattern[str]) -> Case:
     """The record without the person: as reporter or reported person their fields go, and
     every mention of them (address, name, handle) in any text becomes "[erased]"."""
     key = address.strip().casefold()
-    doc = _scrub(case.model_dump(mode="json"), pattern)
+    doc = scrub_strings(case.model_dump(mode="json"), pattern, keys=False)
     out = Case.model_validate(doc)
     if (case.reporter.email or "").casefold() == key:
         _erase_name_words(out, case.reporter.name or "")
@@ -262,11 +269,3 @@ def mentions(case: Case, diary: list[DiaryEntry], pattern: re.Pattern[str]) -> b
         pattern.search(e.detail) or pattern.search(e.actor) for e in diary)
 
 
-def _scrub(value: object, pattern: re.Pattern[str]) -> object:
-    if isinstance(value, str):
-        return pattern.sub(ERASED, value)
-    if isinstance(value, list):
-        return [_scrub(v, pattern) for v in value]
-    if isinstance(value, dict):
-        return {k: _scrub(v, pattern) for k, v in value.items()}
-    return value

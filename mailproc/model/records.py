@@ -10,6 +10,7 @@ Enums are persisted by value.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -201,3 +202,19 @@ class Outgoing(Record):
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     key: str | None = None  # the scheduled-mail key it carries: its delivery goes on the case
+
+
+ERASED = "[erased]"  # what stands where erasure or retention took a person's data out
+
+
+def scrub_strings(value: Any, pattern: re.Pattern[str], *, keys: bool) -> Any:
+    """Every string inside a JSON value with `pattern` replaced by ERASED; `keys`: the keys of
+    objects too (a log keyed by address), not for a record whose keys are its field names."""
+    if isinstance(value, str):
+        return pattern.sub(ERASED, value)
+    if isinstance(value, list):
+        return [scrub_strings(v, pattern, keys=keys) for v in value]
+    if isinstance(value, dict):
+        return {pattern.sub(ERASED, k) if keys else k: scrub_strings(v, pattern, keys=keys)
+                for k, v in value.items()}
+    return value

@@ -25,12 +25,11 @@ from mailproc.cases.retention import (
     person_terms,
     terms_pattern,
 )
-from mailproc.model.records import Case, DiaryEntry
+from mailproc.model.records import Case, DiaryEntry, scrub_strings
 from mailproc.store.erasure import (
     byte_pattern,
     scrub_archive,
     scrub_blobs,
-    scrub_json,
     scrub_other_logs,
 )
 from mailproc.store.export import case_raw_shas
@@ -72,7 +71,7 @@ def forget(store: Store, address: str, names: list[str], pepper: bytes,
         touched[case.id] = set(clean.identifiers)
     key = address.strip().casefold()
     dropped = store.rewrite_documents(lambda table, doc: _queued(table, doc, key, text))
-    store.rewrite_logs(lambda r: scrub_json(r, text),
+    store.rewrite_logs(lambda r: scrub_strings(r, text, keys=True),
                        lambda r: _index_record(r, text, touched))
     scrub_other_logs(store.root, text)
     return Erased(sorted(touched), len(raw), len(blobs), dropped)
@@ -94,7 +93,7 @@ def _queued(table: str, doc: dict[str, Any], address: str,
     """Mail queued to the person is not sent; any other document only loses their mentions."""
     if table == "outbox" and any(str(r).casefold() == address for r in doc.get("recipients", [])):
         return None
-    scrubbed: dict[str, Any] = scrub_json(doc, text)
+    scrubbed: dict[str, Any] = scrub_strings(doc, text, keys=True)
     return scrubbed
 
 
@@ -103,7 +102,7 @@ def _index_record(rec: dict[str, Any], text: re.Pattern[str],
     case = rec.get("case")
     if rec.get("e") == "id" and case in touched and rec.get("h") not in touched[str(case)]:
         return None  # a keyed identifier of the erased person
-    out: dict[str, Any] = scrub_json(rec, text)
+    out: dict[str, Any] = scrub_strings(rec, text, keys=True)
     return out
 
 

@@ -22,10 +22,10 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+from mailproc.model.records import ERASED, scrub_strings
 from mailproc.store.files import JsonLog
 from mailproc.store.store import Store
 
-ERASED = "[erased]"
 OTHER_LOGS = ("sent.jsonl", "revoked.jsonl")  # the store's own two logs: Store.rewrite_logs
 
 
@@ -40,15 +40,6 @@ def scrub_text(value: str, pattern: re.Pattern[str]) -> str:
     return pattern.sub(ERASED, value)
 
 
-def scrub_json(value: Any, pattern: re.Pattern[str]) -> Any:
-    """Every string inside a JSON value with the terms replaced (keys too)."""
-    if isinstance(value, str):
-        return pattern.sub(ERASED, value)
-    if isinstance(value, list):
-        return [scrub_json(v, pattern) for v in value]
-    if isinstance(value, dict):
-        return {pattern.sub(ERASED, k): scrub_json(v, pattern) for k, v in value.items()}
-    return value
 
 
 def scrub_mail(raw: bytes, text: re.Pattern[str], data: re.Pattern[bytes]) -> bytes:
@@ -137,6 +128,6 @@ def rewrite_jsonl(path: Path, change: Callable[[dict[str, Any]], dict[str, Any] 
 
 def scrub_other_logs(root: Path, pattern: re.Pattern[str]) -> int:
     """The small logs outside the store's two (sent mail, roster changes)."""
-    return sum(rewrite_jsonl(root / name, lambda r: scrub_json(r, pattern))
+    return sum(rewrite_jsonl(root / name, lambda r: scrub_strings(r, pattern, keys=True))
                for name in OTHER_LOGS)
 
