@@ -6,11 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from mailproc.cli.common import EXIT_CONFIG, AddCommand, Handler, now_of, open_read_only
+from mailproc.cli.common import (
+    EXIT_CONFIG,
+    AddCommand,
+    Handler,
+    day_argument,
+    now_of,
+    open_read_only,
+)
 from mailproc.config.settings import Config
 from mailproc.deadlines.clocks import pending
 from mailproc.deadlines.moment import parse_moment
@@ -29,7 +36,7 @@ def register(command: AddCommand) -> dict[str, Handler]:
     cases.add_argument("--status", default=None, choices=[s.value for s in CaseStatus])
     cases.add_argument("--lead", default=None, metavar="NAME",
                        help="only cases this member leads (name or address, any part)")
-    cases.add_argument("--since", type=_day, default=None, metavar="DATE",
+    cases.add_argument("--since", type=day_argument, default=None, metavar="DATE",
                        help="only cases received on or after this day (YYYY-MM-DD)")
     show = command("show", "one case record")
     show.add_argument("case_id")
@@ -48,12 +55,6 @@ def register(command: AddCommand) -> dict[str, Handler]:
 
 MASTER_LOG_KEYS = ("id", "received_at", "status", "language", "about", "urgent")
 
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def cut(text: str, width: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TextIO
 
 from mailproc.config.settings import Config
@@ -23,6 +23,14 @@ def now_of(args: argparse.Namespace) -> datetime:
     """The time the command acts at: `--now` / MAILPROC_NOW, else the real clock."""
     clock: Callable[[], datetime] | None = getattr(args, "clock", None)
     return clock() if clock is not None else datetime.now(UTC)
+
+
+def day_argument(text: str) -> date:
+    """An argparse type: a calendar day, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def open_read_only(config: Config) -> Store:

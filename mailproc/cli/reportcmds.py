@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from mailproc.cli.common import EXIT_CONFIG, AddCommand, Handler, now_of, open_read_only
+from mailproc.cli.common import (
+    EXIT_CONFIG,
+    AddCommand,
+    Handler,
+    day_argument,
+    now_of,
+    open_read_only,
+)
 from mailproc.config.consequences import load_ladder
 from mailproc.config.settings import Config
 from mailproc.reports import figures
@@ -35,27 +42,21 @@ PLOTS = ("reports-per-month.png", "time-to-decision.png", "sla-compliance.png")
 
 def register(command: AddCommand) -> dict[str, Handler]:
     report = command("transparency", "the public transparency report over a period")
-    report.add_argument("--from", dest="start", required=True, type=_date, metavar="DATE",
+    report.add_argument("--from", dest="start", required=True, type=day_argument, metavar="DATE",
                         help="first day counted (received on or after; YYYY-MM-DD)")
-    report.add_argument("--to", dest="end", required=True, type=_date, metavar="DATE",
+    report.add_argument("--to", dest="end", required=True, type=day_argument, metavar="DATE",
                         help="last day counted (received on or before; YYYY-MM-DD)")
     report.add_argument("--format", choices=("md", "html"), default="md")
     report.add_argument("--out", type=Path, default=None,
                         help="write here (default: standard output)")
     metrics = command("metrics", "the committee's figures: volumes, times, SLA compliance")
-    metrics.add_argument("--since", type=_date, default=None, metavar="DATE",
+    metrics.add_argument("--since", type=day_argument, default=None, metavar="DATE",
                          help="only cases received on or after this day (YYYY-MM-DD)")
     metrics.add_argument("--json", action="store_true")
     metrics.add_argument("--plot", type=Path, default=None, metavar="DIR",
                          help="also write PNG charts into DIR: " + ", ".join(PLOTS))
     return {"transparency": cmd_transparency, "metrics": cmd_metrics}
 
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _midnight(day: date, config: Config) -> datetime:
