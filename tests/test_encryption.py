@@ -73,8 +73,10 @@ def assert_sealed_and_silent(data_dir: Path, secrets: list[str | bytes]) -> int:
     return len(files)
 
 
-def test_a_whole_case_runs_encrypted_and_no_file_holds_a_word_of_it(
-        dovecot, smtp_server, tmp_path: Path) -> None:
+def _encrypted_conversation(  # type: ignore[no-untyped-def]
+        dovecot, smtp_server, tmp_path: Path) -> Path:
+    """A whole case on an encrypted data directory (report, ack, notices, #clear, discussion,
+    votes, outcome, close), then a second report holding PHRASE; the config."""
     key = key_file(tmp_path)
     with LibreTranslateServer() as translator:
         config = write_config(
@@ -83,11 +85,17 @@ def test_a_whole_case_runs_encrypted_and_no_file_holds_a_word_of_it(
             auth={"trusted_authserv_ids": ["mx.example.org"]}, storage=encrypted(key),
             consequences=str(Path(__file__).parent.parent / "rules" / "consequences.yaml"))
         c = Committee(dovecot, smtp_server, config)
-        _conversation(c)  # report, ack, notices, #clear, discussion, votes, outcome, close
+        _conversation(c)
         dovecot.append(mail(REPORTER, "Something at the conference",
                             f"I want to report this: {PHRASE}. It scared me.",
                             name="Planted Reporter"))
         assert c.run()[0][:2] == ["report", "COC-2026-0002"]
+    return config
+
+
+def test_a_whole_case_runs_encrypted_and_no_file_holds_a_word_of_it(
+        dovecot, smtp_server, tmp_path: Path) -> None:
+    config = _encrypted_conversation(dovecot, smtp_server, tmp_path)
 
     data_dir = tmp_path / "var" / "data"
     assert (data_dir / "status.json").exists() and list((data_dir / "archive").rglob("*.eml"))
@@ -359,19 +367,7 @@ def test_forget_export_purge_and_reports_work_on_an_encrypted_directory(
     files stay sealed, the erased address is in none of them, the diary still verifies."""
     import zipfile
 
-    key = key_file(tmp_path)
-    with LibreTranslateServer() as translator:
-        config = write_config(
-            tmp_path, mailbox=imap_mailbox(dovecot), outgoing=smtp_outgoing(smtp_server),
-            translation={"backend": "libretranslate", "url": translator.url},
-            auth={"trusted_authserv_ids": ["mx.example.org"]}, storage=encrypted(key),
-            consequences=str(Path(__file__).parent.parent / "rules" / "consequences.yaml"))
-        c = Committee(dovecot, smtp_server, config)
-        _conversation(c)
-        dovecot.append(mail(REPORTER, "Something at the conference",
-                            f"I want to report this: {PHRASE}. It scared me.",
-                            name="Planted Reporter"))
-        assert c.run()[0][:2] == ["report", "COC-2026-0002"]
+    config = _encrypted_conversation(dovecot, smtp_server, tmp_path)
     data_dir = tmp_path / "var" / "data"
 
     out = tmp_path / "case.zip"
