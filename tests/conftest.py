@@ -85,7 +85,16 @@ def dovecot_oauth2(monkeypatch: pytest.MonkeyPatch) -> Iterator[DovecotServer]:
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """An aiosmtpd server on loopback (plain, no AUTH) that records every message."""
-    server = SmtpServer()
+    yield from _running(SmtpServer())
+
+
+@pytest.fixture
+def smtputf8_server() -> Iterator[SmtpServer]:
+    """The same, offering SMTPUTF8 (RFC 6531)."""
+    yield from _running(SmtpServer(smtputf8=True))
+
+
+def _running(server: SmtpServer) -> Iterator[SmtpServer]:
     server.start()
     try:
         yield server

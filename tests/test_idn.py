@@ -11,7 +11,6 @@ unreachable and the cleared members are told.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email import message_from_string
 from email.message import EmailMessage
 from email.policy import default
@@ -36,16 +35,6 @@ UNICODE_LOCAL = "jörg@müller.de"
 REPORT = ("I want to report harassment at the Berlin meetup on Saturday. He made sexual "
           "comments about me in front of everyone and followed me to the bar.\n\n"
           "Reported person: Paul Novak (paul.novak@example.com)\n\nInfo")
-
-
-@pytest.fixture
-def smtputf8_server() -> Iterator[SmtpServer]:
-    server = SmtpServer(smtputf8=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _report(sender: str, name: str = "Ilse Müller") -> bytes:

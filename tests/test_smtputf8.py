@@ -9,14 +9,12 @@ flush (the ASCII reporter's reply, the committee's notices) goes out, and nothin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_string
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
-import pytest
 from harness import ROSTER, Run, mailproc, smtp_outgoing, write_config
 from servers import RecordedMail, SmtpServer
 
@@ -29,16 +27,6 @@ from mailproc.store.store import Store
 DATA = Path(__file__).parent / "data" / "eai"
 EAI_REPORTER = "用户@例子.广告"
 ASCII_REPORTER = "ana.ruiz@example.es"  # whose server wrote a UTF-8 Message-ID
-
-
-@pytest.fixture
-def smtputf8_server() -> Iterator[SmtpServer]:
-    server = SmtpServer(smtputf8=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _run(tmp_path: Path, server: SmtpServer) -> tuple[Path, Run]:
