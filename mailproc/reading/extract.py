@@ -81,6 +81,7 @@ class _Sources:
     original: _Text
     translated: _Text | None
     langs: tuple[str, ...]  # cue languages for the original, the detected one first
+    evidence: str = ""  # mail the reporter forwards as an attachment: read like quoted lines
 
 
 def _langs(language: str | None) -> tuple[str, ...]:
@@ -94,7 +95,8 @@ def _decide(kind: str, src: _Sources, quoted: bool = False) -> tuple[list[Hit], 
     The original decides whenever it says anything, negated or not; the translation is read only
     when the original is silent, so a translator dropping a "not" cannot overrule the reporter.
     """
-    hits = scan(kind, src.original.whole if quoted else src.original.own, src.langs)
+    hits = scan(kind, f"{src.original.whole}\n{src.evidence}" if quoted else src.original.own,
+                src.langs)
     suffix = ""
     if not hits and src.translated is not None:
         text = src.translated.whole if quoted else src.translated.own
@@ -207,11 +209,14 @@ def extract_report(
     language: str | None,
     ignore_emails: Collection[str] = (),
     writers: Collection[str] = (),
+    evidence: Collection[str] = (),
 ) -> ReportFields:
     """Extract the labelled fields, people, links and flags of one report; `writers`: the
-    sender's display name(s), never a reported person."""
+    sender's display name(s), never a reported person; `evidence`: the text of mails the
+    reporter forwards as attachments, read for danger only (like quoted lines)."""
     ignore = frozenset(normalise_email(e) for e in ignore_emails)
-    src = _Sources(_split(original), _split(translated) if translated else None, _langs(language))
+    src = _Sources(_split(original), _split(translated) if translated else None, _langs(language),
+                   "\n".join(evidence))
     labs: tuple[Labelled, ...] = (parse_labels(src.original.own),)
     if src.translated is not None:
         labs += (parse_labels(src.translated.own),)

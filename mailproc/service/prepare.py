@@ -15,7 +15,7 @@ else in the daemon: with a reader process, the daemon never loads them (its star
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,17 +91,10 @@ def report_fields(msg: ParsedMessage, translated: str | None, language: str,
     A mail forwarded as an attachment (message/rfc822: "I got this, see attached") is read for
     danger too: a threat in it makes the report urgent. Only urgency: who wrote the attached
     mail and who is named in it is for the committee to read, not to guess."""
-    fields = extract_fields(msg.text, translated, language,
-                            [conduct_address, msg.from_.email if msg.from_ else None],
-                            (msg.from_.name,) if msg.from_ and msg.from_.name else ())
-    reasons, signals = list(fields.urgent_reasons), list(fields.signals)
-    for text in _attached_texts(msg):
-        attached = extract_fields(text, None, language, [conduct_address])
-        reasons += [r for r in attached.urgent_reasons if r not in reasons]
-        signals += [f"attached:{s}" for s in attached.signals if s.startswith("urgent:")]
-    if len(reasons) == len(fields.urgent_reasons):
-        return fields
-    return replace(fields, urgent=True, urgent_reasons=tuple(reasons), signals=tuple(signals))
+    return extract_fields(msg.text, translated, language,
+                          [conduct_address, msg.from_.email if msg.from_ else None],
+                          (msg.from_.name,) if msg.from_ and msg.from_.name else (),
+                          _attached_texts(msg))
 
 
 ATTACHED_MAIL_READ = 3  # attached mails read for danger, at most (each under 1 MB)
@@ -123,13 +116,15 @@ def _attached_texts(msg: ParsedMessage) -> list[str]:
 
 
 def extract_fields(text: str, translated: str | None, language: str,
-                   ignore: Sequence[str | None], writers: Sequence[str] = ()) -> ReportFields:
+                   ignore: Sequence[str | None], writers: Sequence[str] = (),
+                   evidence: Sequence[str] = ()) -> ReportFields:
     """The report fields of a text and its translation; `ignore`: addresses of nobody reported;
-    `writers`: the sender's display name (never a reported person)."""
+    `writers`: the sender's display name (never a reported person); `evidence`: attached mails'
+    text, read for danger only."""
     from mailproc.reading.extract import extract_report
 
     return extract_report(text, translated, language, ignore_emails=[e for e in ignore if e],
-                          writers=writers)
+                          writers=writers, evidence=evidence)
 
 
 def read_message(raw: RawMessage, settings: Settings, sha: str | None = None) -> Prepared:
